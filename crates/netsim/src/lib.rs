@@ -1,0 +1,2 @@
+//! Deterministic network simulator (work in progress).
+#![forbid(unsafe_code)]

@@ -1,0 +1,1 @@
+//! Interop tests live in `tests/`; this library holds what they share.
