@@ -1,2 +1,194 @@
-//! Deterministic network simulator (work in progress).
+//! A deterministic, sans-IO network simulator for testing rtcwire's protocol
+//! state machines.
+//!
+//! `rtcwire-netsim` runs any number of [`Endpoint`]s (STUN clients, ICE
+//! agents, DTLS or SCTP associations, or small test doubles) on simulated
+//! hosts, moves their datagrams across impaired links and NATs, and advances
+//! a virtual clock straight to the next event. A 30-second call finishes in
+//! milliseconds of real time, and every run replays exactly from its seed.
+//! It is a dev-dependency only: nothing in it touches a socket or a thread.
+//!
+//! # The model
+//!
+//! * **Clock.** [`Sim::new`] reads `Instant::now()` once to get an epoch;
+//!   from then on virtual time only moves forward by adding durations, to the
+//!   instant of the next event. Endpoints receive that `now` with every call.
+//!   Nothing depends on the real time, only on offsets from the epoch.
+//! * **Randomness.** One [`Rng`] (xoshiro256**, written here so it never
+//!   changes under us) seeded with the `u64` passed to [`Sim::new`] makes
+//!   every random choice: loss, jitter, duplication, reordering and NAT port
+//!   allocation. Events at the same instant run in the order they were
+//!   scheduled, so the same seed and the same endpoints give the same run.
+//!   [`seed_from_env_or`] takes the seed from `NETSIM_SEED`, the seed is in
+//!   the `Debug` output of [`Sim`], and a [`SeedReporter`] prints it when a
+//!   test panics.
+//! * **Networks.** There is one [`Network::Internet`], and each NAT has a
+//!   private network of its own ([`Network::Nat`]). Addresses are unique
+//!   within a network but may repeat across networks (every home can be
+//!   `192.168.1.0/24`).
+//! * **Hosts** ([`Sim::add_host`]) have one or more IPv4/IPv6 addresses in
+//!   one network. **NATs** ([`Sim::add_nat`]) have one external address in
+//!   their parent network (the internet, or another NAT's inside, so NATs
+//!   nest). A host or NAT is a [`Node`].
+//! * **Links.** Every node has an access link to its network with separate
+//!   up (towards the network) and down directions, each a [`LinkConfig`]
+//!   (perfect by default). A datagram from host A to host B crosses A's
+//!   uplink, then, for each NAT on the way out, that NAT's uplink, then the
+//!   downlinks of each NAT on the way in, then B's downlink. NATs themselves
+//!   translate instantly. For a particular pair of nodes in the same network
+//!   an extra path link can be added on top ([`Sim::set_path`]), for example
+//!   a long-haul hop between two continents. Each link keeps its own queue,
+//!   burst-loss state and ordering; see [`LinkConfig`] for the stages.
+//! * **Routing.** In a network, a datagram goes to the host or NAT that owns
+//!   its destination address. If nobody inside a NAT's network owns it, it
+//!   leaves through that NAT. On the internet, an address nobody owns is
+//!   dropped and counted ([`DropReason::NoRoute`]).
+//! * **Endpoints** ([`Sim::add_endpoint`]) run on a host and receive
+//!   datagrams for all the host's ports, or for one port
+//!   ([`Sim::add_endpoint_on_port`]). After each input the simulator drains
+//!   [`Endpoint::poll_transmit`]; before each step it reads
+//!   [`Endpoint::poll_timeout`]. A timeout at or before `now` fires once at
+//!   `now`; if the endpoint still asks for a past instant without receiving
+//!   anything new, it is not called again until the clock moves. Every `run_*`
+//!   call also has a step limit ([`Sim::set_step_limit`]).
+//!
+//! # NATs (RFC 4787)
+//!
+//! A [`NatConfig`] combines:
+//!
+//! * **Mapping behaviour** ([`MappingBehavior`]): whether the external
+//!   address chosen for an internal address X:x is reused for every
+//!   destination (*endpoint-independent*), for every port of one destination
+//!   IP (*address-dependent*), or only for one destination IP and port
+//!   (*address-and-port-dependent*, the classic "symmetric" NAT).
+//! * **Filtering behaviour** ([`FilteringBehavior`]): which remote endpoints
+//!   may send back through a mapping: anyone (*endpoint-independent*), IPs X
+//!   has sent to (*address-dependent*), or exact IP:port pairs X has sent to
+//!   (*address-and-port-dependent*).
+//! * **Mapping timeout**: a mapping idle for this long is removed (outbound
+//!   traffic refreshes it, inbound optionally); the next outbound datagram
+//!   gets a new mapping, and with random allocation a new port.
+//! * **Hairpinning**: whether hosts behind the NAT reach each other through
+//!   its external address. A hairpinned datagram gets the sender's external
+//!   source address (RFC 4787 REQ-9), passes the receiver's filter like any
+//!   inbound datagram, and turns around inside the NAT without crossing the
+//!   NAT's own link.
+//! * **Port allocation** ([`PortAllocation`]): random from a range,
+//!   sequential, or port-preserving.
+//! * **Blocking UDP** altogether, like a restrictive firewall
+//!   ([`NatConfig::udp_blocked`]; [`Sim::set_udp_blocked`] does the same for a
+//!   single host).
+//!
+//! The presets are [`NatConfig::full_cone`], [`NatConfig::restricted_cone`],
+//! [`NatConfig::port_restricted_cone`] and [`NatConfig::symmetric`].
+//!
+//! # Limits
+//!
+//! Memory is bounded: at most [`DEFAULT_MAX_IN_FLIGHT`] datagrams in flight
+//! ([`Sim::set_max_in_flight`]), [`DEFAULT_MAX_MAPPINGS`] mappings per NAT
+//! ([`NatConfig::max_mappings`]), [`MAX_PERMISSIONS_PER_MAPPING`] remembered
+//! peers per mapping, and a trace ring buffer of the size you choose
+//! ([`Sim::enable_trace`]). Going past a cap drops datagrams and counts them.
+//! A NAT translates only its own address family; IPv6 datagrams cannot cross
+//! an IPv4 NAT (give such hosts a second, public address instead).
+//!
+//! # Observing a run
+//!
+//! [`Sim::counters`], [`Sim::host_counters`] and [`Sim::nat_counters`]
+//! count what was sent, delivered, duplicated and dropped (by reason);
+//! [`Sim::enable_trace`] keeps the last events, and `format!("{sim:?}")`
+//! prints the seed, the topology, the counters and the end of the trace.
+//!
+//! # Example
+//!
+//! A pinger behind a port-restricted cone NAT pings an echo server behind a
+//! full-cone NAT every 100 ms, over Wi-Fi.
+//!
+//! ```
+//! use std::net::{Ipv4Addr, SocketAddr};
+//! use std::time::{Duration, Instant};
+//! use rtcwire_netsim::{Datagram, Endpoint, LinkConfig, NatConfig, Network, Sim};
+//!
+//! struct Echo { local: SocketAddr, out: Vec<Datagram> }
+//! impl Endpoint for Echo {
+//!     fn handle_datagram(&mut self, _now: Instant, d: Datagram) {
+//!         self.out.push(Datagram { source: self.local, destination: d.source, payload: d.payload });
+//!     }
+//!     fn handle_timeout(&mut self, _now: Instant) {}
+//!     fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> { self.out.pop() }
+//!     fn poll_timeout(&self) -> Option<Instant> { None }
+//! }
+//!
+//! struct Pinger { local: SocketAddr, peer: SocketAddr, next: Option<Instant>, due: bool, pongs: u32 }
+//! impl Endpoint for Pinger {
+//!     fn handle_datagram(&mut self, _now: Instant, _d: Datagram) { self.pongs += 1; }
+//!     fn handle_timeout(&mut self, now: Instant) {
+//!         self.due = true;
+//!         self.next = Some(now + Duration::from_millis(100));
+//!     }
+//!     fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
+//!         std::mem::take(&mut self.due).then(|| Datagram {
+//!             source: self.local, destination: self.peer, payload: b"ping".to_vec(),
+//!         })
+//!     }
+//!     fn poll_timeout(&self) -> Option<Instant> { self.next }
+//! }
+//!
+//! # fn main() -> Result<(), rtcwire_netsim::SimError> {
+//! let mut sim = Sim::new(rtcwire_netsim::seed_from_env_or(1));
+//! let home = sim.add_nat(Network::Internet, Ipv4Addr::new(203, 0, 113, 1), NatConfig::port_restricted_cone())?;
+//! let office = sim.add_nat(Network::Internet, Ipv4Addr::new(198, 51, 100, 1), NatConfig::full_cone())?;
+//! let laptop = sim.add_host(home, Ipv4Addr::new(192, 168, 1, 2))?;
+//! let server = sim.add_host(office, Ipv4Addr::new(10, 0, 0, 2))?;
+//! sim.set_link(laptop, LinkConfig::wifi())?;
+//!
+//! // The full-cone NAT forwards anything once the server has a mapping:
+//! // let the server send one datagram out to open it (port 7 -> 49152..).
+//! let echo_addr = SocketAddr::from((Ipv4Addr::new(10, 0, 0, 2), 7));
+//! let echo = sim.add_endpoint(server, Echo { local: echo_addr, out: vec![] })?;
+//! sim.endpoint_mut::<Echo>(echo).unwrap().out.push(Datagram {
+//!     source: echo_addr,
+//!     destination: "192.0.2.1:9".parse().unwrap(), // nobody: dropped, counted
+//!     payload: vec![],
+//! });
+//! sim.run_for(Duration::from_millis(1))?;
+//! let public_echo = sim.nat_mappings(office)[0].external;
+//!
+//! let start = sim.now();
+//! let pinger = sim.add_endpoint(laptop, Pinger {
+//!     local: SocketAddr::from((Ipv4Addr::new(192, 168, 1, 2), 5000)),
+//!     peer: public_echo,
+//!     next: Some(start),
+//!     due: false,
+//!     pongs: 0,
+//! })?;
+//! sim.run_for(Duration::from_secs(10))?;
+//!
+//! let pongs = sim.endpoint::<Pinger>(pinger).unwrap().pongs;
+//! assert!(pongs > 90, "{pongs} pongs\n{sim:?}");
+//! assert_eq!(sim.counters().dropped_no_route, 1);
+//! assert_eq!(sim.now() - start, Duration::from_secs(10));
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
+
+mod link;
+mod nat;
+mod rng;
+mod seed;
+mod sim;
+mod stats;
+
+pub use link::{GilbertElliott, LinkConfig};
+pub use nat::{
+    DEFAULT_MAX_MAPPINGS, FilteringBehavior, MAX_PERMISSIONS_PER_MAPPING, MappingBehavior, NatConfig,
+    NatMapping, PortAllocation,
+};
+pub use rng::Rng;
+pub use seed::{SEED_ENV, SeedReporter, seed_from_env_or};
+pub use sim::{
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_STEP_LIMIT, Datagram, Endpoint, EndpointId, HostId,
+    MAX_TRANSMITS_PER_POLL, NatId, Network, Node, Sim, SimError,
+};
+pub use stats::{Counters, DropReason, Flow, TraceEvent, TraceKind};

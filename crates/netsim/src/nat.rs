@@ -401,9 +401,7 @@ impl NatState {
                 if self.mappings.len() >= self.config.max_mappings {
                     return Err(NatDrop::TableFull);
                 }
-                let port = self
-                    .allocate(internal.port(), rng)
-                    .ok_or(NatDrop::TableFull)?;
+                let port = self.allocate(internal.port(), rng).ok_or(NatDrop::TableFull)?;
                 self.mappings.insert(
                     port,
                     Mapping {
@@ -446,9 +444,7 @@ impl NatState {
         let m = self.mappings.get_mut(&port).ok_or(NatDrop::NoMapping)?;
         let allowed = match filtering {
             FilteringBehavior::EndpointIndependent => true,
-            FilteringBehavior::AddressDependent => {
-                m.permissions.iter().any(|p| p.ip() == remote.ip())
-            }
+            FilteringBehavior::AddressDependent => m.permissions.iter().any(|p| p.ip() == remote.ip()),
             FilteringBehavior::AddressAndPortDependent => m.permissions.contains(&remote),
         };
         if !allowed {
@@ -467,9 +463,7 @@ impl NatState {
     fn allocate(&mut self, internal_port: u16, rng: &mut Rng) -> Option<u16> {
         let (first, last) = self.config.port_allocation.range();
         match self.config.port_allocation {
-            PortAllocation::Preserving { .. } if self.is_free(internal_port) => {
-                Some(internal_port)
-            }
+            PortAllocation::Preserving { .. } if self.is_free(internal_port) => Some(internal_port),
             PortAllocation::Sequential { .. } => {
                 let span = u32::from(last - first) + 1;
                 let start = self.next_sequential.clamp(first, last);
@@ -538,15 +532,37 @@ mod tests {
         let mut rng = Rng::new(1);
         let now = Instant::now();
         let dst = addr("198.51.100.1:3478");
-        let a = nat
-            .outbound(now, addr("10.0.0.1:5000"), dst, &mut rng)
-            .unwrap();
+        let a = nat.outbound(now, addr("10.0.0.1:5000"), dst, &mut rng).unwrap();
         assert_eq!(a.0.port(), 5000);
         // Same internal port on another host: taken, so it falls back.
-        let b = nat
-            .outbound(now, addr("10.0.0.2:5000"), dst, &mut rng)
-            .unwrap();
+        let b = nat.outbound(now, addr("10.0.0.2:5000"), dst, &mut rng).unwrap();
         assert!((40000..=40010).contains(&b.0.port()));
+    }
+
+    #[test]
+    fn expired_port_is_not_handed_out_again_at_once() {
+        let cfg = NatConfig::full_cone()
+            .mapping_timeout(Duration::from_secs(30))
+            .port_allocation(PortAllocation::Random {
+                first: 1000,
+                last: 1001,
+            });
+        let src = addr("10.0.0.1:5000");
+        let dst = addr("198.51.100.1:3478");
+        for seed in 0..20 {
+            let mut nat = NatState::new(cfg.clone(), "203.0.113.1".parse().unwrap());
+            let mut rng = Rng::new(seed);
+            let t0 = Instant::now();
+            let (first, _) = nat.outbound(t0, src, dst, &mut rng).unwrap();
+            let later = t0 + Duration::from_secs(30);
+            let mut expired = Vec::new();
+            nat.purge(later, &mut expired);
+            assert_eq!(expired.len(), 1);
+            assert_eq!(nat.inbound(later, dst, first.port()), Err(NatDrop::NoMapping));
+            let (second, created) = nat.outbound(later, src, dst, &mut rng).unwrap();
+            assert!(created.is_some());
+            assert_ne!(first.port(), second.port(), "seed {seed}");
+        }
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn parse_seed(text: &str) -> Option<u64> {
 /// // ... if anything below panics, "NETSIM_SEED=42" is printed.
 /// # drop(sim);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct SeedReporter {
     seed: u64,
 }
@@ -51,10 +51,7 @@ impl SeedReporter {
 impl Drop for SeedReporter {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!(
-                "rtcwire-netsim: replay this run with {SEED_ENV}={}",
-                self.seed
-            );
+            eprintln!("rtcwire-netsim: replay this run with {SEED_ENV}={}", self.seed);
         }
     }
 }

@@ -172,6 +172,49 @@ impl Counters {
     }
 }
 
+impl fmt::Display for Counters {
+    /// Only the non-zero counters, for compact assertion messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields = [
+            ("sent", self.sent),
+            ("delivered", self.delivered),
+            ("duplicated", self.duplicated),
+            ("reordered", self.reordered),
+            ("nat_outbound", self.nat_outbound),
+            ("nat_inbound", self.nat_inbound),
+            ("nat_hairpinned", self.nat_hairpinned),
+            ("nat_mappings_created", self.nat_mappings_created),
+            ("nat_mappings_expired", self.nat_mappings_expired),
+            ("dropped_loss", self.dropped_loss),
+            ("dropped_mtu", self.dropped_mtu),
+            ("dropped_queue", self.dropped_queue),
+            ("dropped_nat_filter", self.dropped_nat_filter),
+            ("dropped_nat_no_mapping", self.dropped_nat_no_mapping),
+            ("dropped_nat_table_full", self.dropped_nat_table_full),
+            ("dropped_hairpin", self.dropped_hairpin),
+            ("dropped_firewall", self.dropped_firewall),
+            ("dropped_no_route", self.dropped_no_route),
+            ("dropped_no_endpoint", self.dropped_no_endpoint),
+            ("dropped_invalid_source", self.dropped_invalid_source),
+            ("dropped_in_flight_limit", self.dropped_in_flight_limit),
+        ];
+        let mut first = true;
+        for (name, value) in fields {
+            if value != 0 {
+                if !first {
+                    f.write_str(" ")?;
+                }
+                write!(f, "{name}={value}")?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("(all zero)")?;
+        }
+        Ok(())
+    }
+}
+
 impl AddAssign for Counters {
     fn add_assign(&mut self, o: Self) {
         self.sent += o.sent;
@@ -295,11 +338,7 @@ impl fmt::Display for TraceEvent {
         write!(f, "{:>12.6}s ", self.at.as_secs_f64())?;
         match &self.kind {
             TraceKind::Sent { host, flow } => write!(f, "sent      {host} {flow}"),
-            TraceKind::Delivered {
-                host,
-                endpoint,
-                flow,
-            } => write!(f, "delivered {host}/{endpoint} {flow}"),
+            TraceKind::Delivered { host, endpoint, flow } => write!(f, "delivered {host}/{endpoint} {flow}"),
             TraceKind::Dropped { reason, flow } => write!(f, "dropped   ({reason}) {flow}"),
             TraceKind::Duplicated { flow } => write!(f, "duplicate {flow}"),
             TraceKind::NatOutbound {
