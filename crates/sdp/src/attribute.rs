@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::candidate::Candidate;
-use crate::write::{own, push_sp, push_sp_u64, push_u64};
+use crate::write::{Out, own, push_sp, push_sp_u64, push_u64};
 
 /// Media direction (RFC 8866 section 6.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -347,8 +347,8 @@ pub enum Attribute<'a> {
     Rid(Rid<'a>),
     /// `a=simulcast`.
     Simulcast(Simulcast<'a>),
-    /// `a=candidate` (RFC 8839).
-    Candidate(Candidate<'a>),
+    /// `a=candidate` (RFC 8839); boxed, as it is the largest attribute.
+    Candidate(Box<Candidate<'a>>),
     /// `a=end-of-candidates`.
     EndOfCandidates,
     /// `a=sctp-port` (RFC 8841).
@@ -376,22 +376,84 @@ pub enum Attribute<'a> {
 }
 
 /// Parses an unsigned decimal number with no sign, spaces or leading `+`.
-pub(crate) fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+pub(crate) fn number<T: TryFrom<u64>>(s: &str) -> Option<T> {
+    if s.is_empty() || s.len() > 20 {
         return None;
     }
-    s.parse().ok()
+    let mut n: u64 = 0;
+    for &b in s.as_bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    T::try_from(n).ok()
+}
+
+/// Position of ASCII byte `b` in `s`. A plain loop: SDP fields are short,
+/// and this beats the general `str` pattern machinery several times over.
+#[inline]
+pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let bytes = s.as_bytes();
+    let pattern = LO * u64::from(b);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    // Eight bytes at a time: a byte of `x` is zero where the text has `b`.
+    // The lowest flagged byte is always a true match (borrows only move up).
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ pattern;
+        let found = x.wrapping_sub(LO) & !x & HI;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b)
+        .map(|i| offset + i)
+}
+
+/// Splits `s` around the first ASCII byte `b`.
+#[inline]
+pub(crate) fn split_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = find_byte(s, b)?;
+    // `b` is ASCII, so both sides are on character boundaries.
+    Some((&s[..i], &s[i + 1..]))
 }
 
 /// Splits off the first space-separated token (several spaces count as one).
 pub(crate) fn token(s: &str) -> Option<(&str, &str)> {
-    let s = s.trim_start_matches(' ');
-    if s.is_empty() {
-        return None;
-    }
-    Some(match s.find(' ') {
-        Some(i) => (&s[..i], s[i..].trim_start_matches(' ')),
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|&c| c != b' ')?;
+    let s = &s[start..];
+    Some(match find_byte(s, b' ') {
+        Some(i) => {
+            let rest = &s[i..];
+            let skip = rest
+                .as_bytes()
+                .iter()
+                .position(|&c| c != b' ')
+                .unwrap_or(rest.len());
+            (&s[..i], &rest[skip..])
+        }
         None => (s, ""),
+    })
+}
+
+/// Space-separated tokens, skipping empty ones.
+pub(crate) fn tokens(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        let (t, r) = token(rest)?;
+        rest = r;
+        Some(t)
     })
 }
 
@@ -406,23 +468,25 @@ fn payload_type(s: &str) -> Option<u8> {
 impl<'a> Attribute<'a> {
     /// Parses the text after `a=`. On failure, returns what was expected.
     pub fn parse(text: &'a str) -> Result<Attribute<'a>, &'static str> {
-        let (name, value) = match text.split_once(':') {
+        let (name, value) = match split_once_byte(text, b':') {
             Some((n, v)) => (n, Some(v)),
             None => (text, None),
         };
         let b = Cow::Borrowed;
         Ok(match (name, value) {
-            ("candidate", Some(v)) => Attribute::Candidate(Candidate::parse(v)?),
+            ("candidate", Some(v)) => Attribute::Candidate(Box::new(Candidate::parse(v)?)),
             ("rtpmap", Some(v)) => {
                 const E: &str = "rtpmap: `PT encoding/clock-rate[/channels]`";
                 let (pt, rest) = token(v).ok_or(E)?;
-                let mut parts = rest.trim_end().splitn(3, '/');
-                let encoding = parts.next().filter(|s| !s.is_empty()).ok_or(E)?;
-                let clock_rate = parts.next().and_then(number).ok_or(E)?;
-                let channels = match parts.next() {
-                    Some(c) => Some(number(c).ok_or(E)?),
-                    None => None,
+                let (encoding, rate) = split_once_byte(rest, b'/').ok_or(E)?;
+                let (rate, channels) = match split_once_byte(rate, b'/') {
+                    Some((r, c)) => (r, Some(number(c).ok_or(E)?)),
+                    None => (rate, None),
                 };
+                if encoding.is_empty() {
+                    return Err(E);
+                }
+                let clock_rate = number(rate).ok_or(E)?;
                 Attribute::Rtpmap(Rtpmap {
                     payload_type: payload_type(pt).ok_or(E)?,
                     encoding: b(encoding),
@@ -432,7 +496,7 @@ impl<'a> Attribute<'a> {
             }
             ("fmtp", Some(v)) => {
                 const E: &str = "fmtp: `PT parameters`";
-                let (pt, params) = v.split_once(' ').ok_or(E)?;
+                let (pt, params) = split_once_byte(v, b' ').ok_or(E)?;
                 Attribute::Fmtp(Fmtp {
                     payload_type: payload_type(pt).ok_or(E)?,
                     parameters: b(params),
@@ -455,8 +519,8 @@ impl<'a> Attribute<'a> {
             }
             ("ssrc", Some(v)) => {
                 const E: &str = "ssrc: `SSRC attribute[:value]`";
-                let (ssrc, rest) = v.split_once(' ').ok_or(E)?;
-                let (attribute, value) = match rest.split_once(':') {
+                let (ssrc, rest) = split_once_byte(v, b' ').ok_or(E)?;
+                let (attribute, value) = match split_once_byte(rest, b':') {
                     Some((a, v)) => (a, Some(b(v))),
                     None => (rest, None),
                 };
@@ -472,7 +536,7 @@ impl<'a> Attribute<'a> {
             ("extmap", Some(v)) => {
                 const E: &str = "extmap: `id[/direction] uri [attributes]`";
                 let (id, rest) = token(v).ok_or(E)?;
-                let (id, direction) = match id.split_once('/') {
+                let (id, direction) = match split_once_byte(id, b'/') {
                     Some((id, d)) => (id, Some(Direction::from_name(d).ok_or(E)?)),
                     None => (id, None),
                 };
@@ -511,7 +575,7 @@ impl<'a> Attribute<'a> {
                 let (semantics, rest) = token(v).ok_or("group: `SEMANTICS [mid ...]`")?;
                 Attribute::Group(Group {
                     semantics: b(semantics),
-                    mids: rest.split(' ').filter(|m| !m.is_empty()).map(b).collect(),
+                    mids: tokens(rest).map(b).collect(),
                 })
             }
             ("msid-semantic", Some(v)) => Attribute::MsidSemantic(b(v)),
@@ -541,12 +605,7 @@ impl<'a> Attribute<'a> {
             ("ssrc-group", Some(v)) => {
                 const E: &str = "ssrc-group: `SEMANTICS ssrc ...`";
                 let (semantics, rest) = token(v).ok_or(E)?;
-                let ssrcs = rest
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .map(number)
-                    .collect::<Option<Vec<u32>>>()
-                    .ok_or(E)?;
+                let ssrcs = tokens(rest).map(number).collect::<Option<Vec<u32>>>().ok_or(E)?;
                 Attribute::SsrcGroup(SsrcGroup {
                     semantics: b(semantics),
                     ssrcs,
@@ -621,7 +680,7 @@ impl<'a> Attribute<'a> {
     }
 
     /// Appends `a=...` (without the line ending).
-    pub(crate) fn write(&self, out: &mut String) {
+    pub(crate) fn write(&self, out: &mut Out) {
         out.push_str("a=");
         match self {
             Attribute::Group(g) => {
@@ -869,7 +928,7 @@ impl<'a> Attribute<'a> {
                 recv: oo(s.recv),
                 recv_first: s.recv_first,
             }),
-            Attribute::Candidate(c) => Attribute::Candidate(c.into_owned()),
+            Attribute::Candidate(c) => Attribute::Candidate(Box::new(c.into_owned())),
             Attribute::EndOfCandidates => Attribute::EndOfCandidates,
             Attribute::SctpPort(p) => Attribute::SctpPort(p),
             Attribute::MaxMessageSize(n) => Attribute::MaxMessageSize(n),

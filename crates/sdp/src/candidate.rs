@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::attribute::{number, token};
-use crate::write::{own, push_sp, push_sp_u64, push_u64};
+use crate::write::{Out, own, push_sp, push_sp_u64, push_u64};
 
 /// Candidate type (RFC 8445 section 5.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -205,7 +205,7 @@ impl<'a> Candidate<'a> {
     }
 
     /// Appends the attribute value (after `candidate:`).
-    pub(crate) fn write(&self, out: &mut String) {
+    pub(crate) fn write(&self, out: &mut Out) {
         out.push_str(&self.foundation);
         push_sp_u64(out, u64::from(self.component));
         push_sp(out, &self.transport);
@@ -258,8 +258,8 @@ impl std::fmt::Display for Candidate<'_> {
     /// The attribute value, as `RTCIceCandidate.candidate` carries it but
     /// without the `candidate:` prefix.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut s = String::with_capacity(96);
+        let mut s = Out(Vec::with_capacity(96));
         self.write(&mut s);
-        f.write_str(&s)
+        f.write_str(&s.into_string())
     }
 }

@@ -5,11 +5,11 @@ use std::borrow::Cow;
 
 use crate::attribute::{
     Attribute, Direction, Extmap, Fingerprint, Fmtp, Msid, PayloadType, Rid, RtcpFb, Rtpmap, Setup,
-    Simulcast, Ssrc, SsrcGroup, number, token,
+    Simulcast, Ssrc, SsrcGroup, number, split_once_byte, token, tokens,
 };
 use crate::candidate::Candidate;
 use crate::session::{self, Line};
-use crate::write::{own, push_sp, push_u64};
+use crate::write::{Out, own, push_sp, push_u64};
 
 /// One media section: `m=media port[/count] proto fmt...` and its lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl<'a> MediaDescription<'a> {
         let (media, rest) = token(v).ok_or(E)?;
         let (port, rest) = token(rest).ok_or(E)?;
         let (proto, rest) = token(rest).ok_or(E)?;
-        let (port, port_count) = match port.split_once('/') {
+        let (port, port_count) = match split_once_byte(port, b'/') {
             Some((p, n)) => (p, Some(number(n).ok_or(E)?)),
             None => (port, None),
         };
@@ -68,16 +68,12 @@ impl<'a> MediaDescription<'a> {
             port: number(port).ok_or(E)?,
             port_count,
             proto: Cow::Borrowed(proto),
-            formats: rest
-                .split(' ')
-                .filter(|f| !f.is_empty())
-                .map(Cow::Borrowed)
-                .collect(),
+            formats: tokens(rest).map(Cow::Borrowed).collect(),
             lines: Vec::with_capacity(24),
         })
     }
 
-    pub(crate) fn write(&self, out: &mut String) {
+    pub(crate) fn write(&self, out: &mut Out) {
         out.push_str("m=");
         out.push_str(&self.media);
         out.push(' ');
@@ -166,7 +162,7 @@ impl<'a> MediaDescription<'a> {
     /// Candidates of this section.
     pub fn candidates(&self) -> impl Iterator<Item = &Candidate<'a>> {
         self.attributes().filter_map(|a| match a {
-            Attribute::Candidate(c) => Some(c),
+            Attribute::Candidate(c) => Some(&**c),
             _ => None,
         })
     }

@@ -3,11 +3,11 @@
 
 use std::borrow::Cow;
 
-use crate::attribute::{Attribute, Direction, Fingerprint, Setup, number, token};
+use crate::attribute::{Attribute, Direction, Fingerprint, Setup, find_byte, number, split_once_byte, token};
 use crate::candidate::Candidate;
 use crate::error::ParseError;
 use crate::media::MediaDescription;
-use crate::write::{own, push_sp, push_sp_u64, push_u64};
+use crate::write::{Out, own, push_sp, push_sp_u64, push_u64};
 
 /// Bounds the parser enforces, so no input makes it allocate without limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +155,7 @@ impl<'a> Line<'a> {
             }
             b'b' => {
                 const E: &str = "b=: `bwtype:bandwidth`";
-                let (bwtype, bw) = value.split_once(':').ok_or(E)?;
+                let (bwtype, bw) = split_once_byte(value, b':').ok_or(E)?;
                 Line::Bandwidth(Bandwidth {
                     bwtype: b(bwtype),
                     bandwidth: number(bw).ok_or(E)?,
@@ -184,8 +184,8 @@ impl<'a> Line<'a> {
         })
     }
 
-    pub(crate) fn write(&self, out: &mut String) {
-        let text = |out: &mut String, kind: &str, v: &str| {
+    pub(crate) fn write(&self, out: &mut Out) {
+        let text = |out: &mut Out, kind: &str, v: &str| {
             out.push_str(kind);
             out.push_str(v);
         };
@@ -272,12 +272,25 @@ pub struct SessionDescription<'a> {
     pub media: Vec<MediaDescription<'a>>,
 }
 
-/// Splits `text` into lines on `\n`, dropping a `\r` before it.
+/// Splits `text` into numbered lines on `\n`, dropping a `\r` before it.
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
+    let mut rest = Some(text);
+    let mut n = 0;
+    std::iter::from_fn(move || {
+        let r = rest?;
+        let line = match find_byte(r, b'\n') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                &r[..i]
+            }
+            None => {
+                rest = None;
+                r
+            }
+        };
+        n += 1;
+        Some((n, line.strip_suffix('\r').unwrap_or(line)))
+    })
 }
 
 impl<'a> SessionDescription<'a> {
@@ -387,13 +400,17 @@ impl<'a> SessionDescription<'a> {
 
     /// Writes the description with `\r\n` line endings.
     pub fn to_sdp(&self) -> String {
-        let mut out = String::with_capacity(self.estimated_len());
-        self.write(&mut out);
-        out
+        let mut out = Out(Vec::with_capacity(self.estimated_len()));
+        self.write_out(&mut out);
+        out.into_string()
     }
 
     /// Appends the description to `out`.
     pub fn write(&self, out: &mut String) {
+        out.push_str(&self.to_sdp());
+    }
+
+    fn write_out(&self, out: &mut Out) {
         out.push_str("v=0\r\no=");
         let o = &self.origin;
         out.push_str(&o.username);

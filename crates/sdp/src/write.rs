@@ -3,8 +3,30 @@
 
 use std::borrow::Cow;
 
+/// The serialiser's buffer: bytes, turned into a `String` once at the end
+/// (everything written comes from `&str`s and ASCII, so it is UTF-8).
+#[derive(Debug, Default)]
+pub(crate) struct Out(pub(crate) Vec<u8>);
+
+impl Out {
+    #[inline]
+    pub(crate) fn push_str(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.0.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        String::from_utf8(self.0).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
 /// Appends the decimal form of `n`.
-pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+pub(crate) fn push_u64(out: &mut Out, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -15,19 +37,17 @@ pub(crate) fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
+    out.0.extend_from_slice(&digits[i..]);
 }
 
 /// Appends `' '` then `s`.
-pub(crate) fn push_sp(out: &mut String, s: &str) {
+pub(crate) fn push_sp(out: &mut Out, s: &str) {
     out.push(' ');
     out.push_str(s);
 }
 
 /// Appends `' '` then the decimal form of `n`.
-pub(crate) fn push_sp_u64(out: &mut String, n: u64) {
+pub(crate) fn push_sp_u64(out: &mut Out, n: u64) {
     out.push(' ');
     push_u64(out, n);
 }
@@ -42,9 +62,9 @@ mod tests {
     #[test]
     fn push_u64_matches_display() {
         for n in [0u64, 1, 9, 10, 99, 100, 12345, u32::MAX as u64, u64::MAX] {
-            let mut s = String::new();
+            let mut s = super::Out::default();
             super::push_u64(&mut s, n);
-            assert_eq!(s, n.to_string());
+            assert_eq!(s.into_string(), n.to_string());
         }
     }
 }

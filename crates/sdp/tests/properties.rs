@@ -186,7 +186,7 @@ fn attribute() -> impl Strategy<Value = Attribute<'static>> {
                 send,
                 recv,
             })),
-        candidate().prop_map(Attribute::Candidate),
+        candidate().prop_map(|c| Attribute::Candidate(Box::new(c))),
         Just(Attribute::EndOfCandidates),
         any::<u16>().prop_map(Attribute::SctpPort),
         any::<u64>().prop_map(Attribute::MaxMessageSize),
