@@ -1,0 +1,67 @@
+//! # rtcwire-ice
+//!
+//! A sans-IO ICE agent: it finds a path between two peers through NATs,
+//! keeps checking that the peer still consents to receive, and tells its
+//! owner which local and remote address to use. It never opens a socket or
+//! reads a clock.
+//!
+//! Implements:
+//! - RFC 8445 (ICE): host, server-reflexive, peer-reflexive and relayed
+//!   candidates, priorities and foundations, pairing with redundancy pruning,
+//!   the checklist (frozen, waiting, in progress, succeeded, failed),
+//!   unfreezing by foundation, Ta pacing, triggered checks, check
+//!   retransmission (section 14.3), roles with tie-breaker and 487 conflict
+//!   resolution, regular nomination (controlling), USE-CANDIDATE (controlled),
+//!   and ICE-lite (section 2.5).
+//! - RFC 8838 (trickle ICE): candidates added at any time, end-of-candidates.
+//! - RFC 7675 (consent freshness): randomised consent checks, disconnected
+//!   and failed states.
+//!
+//! Not yet implemented (see the project README): renomination, mDNS
+//! resolution of `.local` candidates, the server-mode demultiplexer, and TCP
+//! candidates. Relayed candidates come from the caller's TURN client through
+//! [`IceAgent::add_local_candidate`].
+//!
+//! ## Example: two agents in memory
+//!
+//! ```
+//! use std::time::Instant;
+//! use rtcwire_ice::{IceAgent, IceConfig, IceConnectionState, IceRole};
+//!
+//! let now = Instant::now();
+//! let mut a = IceAgent::new(IceConfig { seed: Some(1), ..IceConfig::default() }, IceRole::Controlling);
+//! let mut b = IceAgent::new(IceConfig { seed: Some(2), ..IceConfig::default() }, IceRole::Controlled);
+//! let ca = a.add_host_candidate(now, "192.0.2.1:5000".parse().unwrap())?;
+//! let cb = b.add_host_candidate(now, "192.0.2.2:6000".parse().unwrap())?;
+//! a.set_remote_credentials(now, b.local_credentials().clone())?;
+//! b.set_remote_credentials(now, a.local_credentials().clone())?;
+//! a.add_remote_candidate(now, cb)?;
+//! b.add_remote_candidate(now, ca)?;
+//!
+//! // A perfect network: deliver every transmit at once, jump to timeouts.
+//! let mut now = now;
+//! for _ in 0..1000 {
+//!     while let Some(t) = a.poll_transmit() { b.handle_receive(now, t.source, t.destination, &t.contents); }
+//!     while let Some(t) = b.poll_transmit() { a.handle_receive(now, t.source, t.destination, &t.contents); }
+//!     if a.state() == IceConnectionState::Connected && b.state() == IceConnectionState::Connected { break; }
+//!     now = [a.poll_timeout(), b.poll_timeout()].into_iter().flatten().min().unwrap_or(now);
+//!     a.handle_timeout(now);
+//!     b.handle_timeout(now);
+//! }
+//! assert_eq!(a.selected_pair(), Some(("192.0.2.1:5000".parse().unwrap(), "192.0.2.2:6000".parse().unwrap())));
+//! assert_eq!(b.selected_pair(), Some(("192.0.2.2:6000".parse().unwrap(), "192.0.2.1:5000".parse().unwrap())));
+//! # Ok::<(), rtcwire_ice::IceError>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod agent;
+mod candidate;
+mod error;
+mod event;
+mod pair;
+
+pub use agent::{Credentials, IceAgent, IceConfig, IceStats, Transmit};
+pub use candidate::{Candidate, CandidateKind, MAX_FOUNDATION_LEN, candidate_priority, pair_priority};
+pub use error::IceError;
+pub use event::{IceConnectionState, IceEvent, IceRole};
+pub use pair::{CandidatePair, PairState};

@@ -1,0 +1,66 @@
+//! Candidate pairs and their states (RFC 8445 section 6.1.2).
+
+use std::net::SocketAddr;
+
+use rtcwire_stun::ClientTransaction;
+
+/// State of a pair in the checklist (RFC 8445 section 6.1.2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PairState {
+    /// Not checked yet, waiting for a pair of the same foundation.
+    Frozen,
+    /// Ready to be checked.
+    Waiting,
+    /// A check is in flight.
+    InProgress,
+    /// A check succeeded: the pair is valid.
+    Succeeded,
+    /// Checks failed.
+    Failed,
+}
+
+/// A local and a remote candidate the agent checks together.
+#[derive(Debug)]
+pub struct CandidatePair {
+    pub(crate) local: usize,
+    pub(crate) remote: usize,
+    pub(crate) local_address: SocketAddr,
+    pub(crate) remote_address: SocketAddr,
+    pub(crate) priority: u64,
+    pub(crate) foundation: (String, String),
+    pub(crate) state: PairState,
+    /// We (controlling) nominated it and the nomination check succeeded.
+    pub(crate) nominated: bool,
+    /// The peer (controlling) sent USE-CANDIDATE on it.
+    pub(crate) remote_nominated: bool,
+    pub(crate) check: Option<ClientTransaction<Vec<u8>>>,
+    /// The next check on this pair carries USE-CANDIDATE.
+    pub(crate) use_candidate: bool,
+}
+
+impl CandidatePair {
+    /// The local base packets are sent from.
+    pub fn local(&self) -> SocketAddr {
+        self.local_address
+    }
+
+    /// The remote address.
+    pub fn remote(&self) -> SocketAddr {
+        self.remote_address
+    }
+
+    /// Pair priority.
+    pub fn priority(&self) -> u64 {
+        self.priority
+    }
+
+    /// Checklist state.
+    pub fn state(&self) -> PairState {
+        self.state
+    }
+
+    /// Whether the pair was nominated, by us or by the peer.
+    pub fn is_nominated(&self) -> bool {
+        self.nominated || self.remote_nominated
+    }
+}

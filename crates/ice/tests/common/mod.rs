@@ -1,0 +1,411 @@
+//! A test world: ICE agents as netsim endpoints, a STUN server, and
+//! signalling that moves candidates between the agents instantly.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use rtcwire_ice::{Candidate, CandidateKind, IceAgent, IceConfig, IceConnectionState, IceEvent, IceRole};
+use rtcwire_netsim::{Datagram, Endpoint, EndpointId, LinkConfig, NatConfig, Network, Sim};
+use rtcwire_stun::BindingResponder;
+
+pub const STUN_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
+pub const STUN_PORT: u16 = 3478;
+
+/// What signalling carries from one agent to the other.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    Candidate(Candidate),
+    EndOfCandidates,
+}
+
+/// An ICE agent on a simulated host.
+pub struct Peer {
+    pub agent: IceAgent,
+    pub outbox: VecDeque<Signal>,
+    pub states: Vec<(Duration, IceConnectionState)>,
+    pub selected: Vec<(Duration, SocketAddr, SocketAddr)>,
+    pub epoch: Instant,
+    /// Application datagrams received (non-STUN), with arrival time.
+    pub app_received: Vec<(Duration, Vec<u8>)>,
+    /// Application datagrams to send on the selected pair.
+    pub app_outbox: VecDeque<Vec<u8>>,
+}
+
+impl Peer {
+    pub fn new(agent: IceAgent, epoch: Instant) -> Peer {
+        Peer {
+            agent,
+            outbox: VecDeque::new(),
+            states: Vec::new(),
+            selected: Vec::new(),
+            epoch,
+            app_received: Vec::new(),
+            app_outbox: VecDeque::new(),
+        }
+    }
+
+    fn collect(&mut self, now: Instant) {
+        while let Some(e) = self.agent.poll_event() {
+            let at = now - self.epoch;
+            match e {
+                IceEvent::LocalCandidate(c) => self.outbox.push_back(Signal::Candidate(c)),
+                IceEvent::GatheringComplete => self.outbox.push_back(Signal::EndOfCandidates),
+                IceEvent::StateChanged(s) => self.states.push((at, s)),
+                IceEvent::SelectedPairChanged { local, remote } => self.selected.push((at, local, remote)),
+                _ => {}
+            }
+        }
+    }
+
+    pub fn state(&self) -> IceConnectionState {
+        self.agent.state()
+    }
+
+    /// When the agent first had a selected pair (Connected or Completed).
+    pub fn connected_at(&self) -> Option<Duration> {
+        self.states
+            .iter()
+            .find(|(_, s)| matches!(s, IceConnectionState::Connected | IceConnectionState::Completed))
+            .map(|(t, _)| *t)
+    }
+
+    /// When the agent first reached `state`.
+    pub fn reached(&self, state: IceConnectionState) -> Option<Duration> {
+        self.states.iter().find(|(_, s)| *s == state).map(|(t, _)| *t)
+    }
+}
+
+impl Endpoint for Peer {
+    fn handle_datagram(&mut self, now: Instant, d: Datagram) {
+        if !self
+            .agent
+            .handle_receive(now, d.source, d.destination, &d.payload)
+        {
+            self.app_received.push((now - self.epoch, d.payload));
+        }
+        self.collect(now);
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.agent.handle_timeout(now);
+        self.collect(now);
+    }
+    fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
+        if let Some(t) = self.agent.poll_transmit() {
+            return Some(Datagram {
+                source: t.source,
+                destination: t.destination,
+                payload: t.contents,
+            });
+        }
+        self.collect(now);
+        let (local, remote) = self.agent.selected_pair()?;
+        let payload = self.app_outbox.pop_front()?;
+        Some(Datagram {
+            source: local,
+            destination: remote,
+            payload,
+        })
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.agent.poll_timeout()
+    }
+}
+
+/// A stateless STUN server.
+pub struct StunServer {
+    responder: BindingResponder,
+    out: VecDeque<Datagram>,
+}
+
+impl Endpoint for StunServer {
+    fn handle_datagram(&mut self, _now: Instant, d: Datagram) {
+        let mut buf = [0u8; 1500];
+        if let Ok(Some(n)) = self.responder.respond(&d.payload, d.source, &mut buf) {
+            self.out.push_back(Datagram {
+                source: d.destination,
+                destination: d.source,
+                payload: buf[..n].to_vec(),
+            });
+        }
+    }
+    fn handle_timeout(&mut self, _now: Instant) {}
+    fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
+        self.out.pop_front()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+}
+
+/// Where a peer sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Public,
+    FullCone,
+    RestrictedCone,
+    PortRestrictedCone,
+    Symmetric,
+    UdpBlocked,
+}
+
+impl Placement {
+    pub const ALL: [Placement; 6] = [
+        Placement::Public,
+        Placement::FullCone,
+        Placement::RestrictedCone,
+        Placement::PortRestrictedCone,
+        Placement::Symmetric,
+        Placement::UdpBlocked,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Placement::Public => "no NAT",
+            Placement::FullCone => "EIM/EIF",
+            Placement::RestrictedCone => "EIM/ADF",
+            Placement::PortRestrictedCone => "EIM/APDF",
+            Placement::Symmetric => "APDM/APDF",
+            Placement::UdpBlocked => "UDP blocked",
+        }
+    }
+
+    fn nat(self) -> Option<NatConfig> {
+        match self {
+            Placement::Public => None,
+            Placement::FullCone => Some(NatConfig::full_cone()),
+            Placement::RestrictedCone => Some(NatConfig::restricted_cone()),
+            Placement::PortRestrictedCone => Some(NatConfig::port_restricted_cone()),
+            Placement::Symmetric => Some(NatConfig::symmetric()),
+            Placement::UdpBlocked => Some(NatConfig::udp_blocked()),
+        }
+    }
+}
+
+/// Options of a two-peer world.
+#[derive(Debug, Clone)]
+pub struct WorldConfig {
+    pub seed: u64,
+    pub a: Placement,
+    pub b: Placement,
+    pub stun: bool,
+    pub link: LinkConfig,
+    pub a_config: IceConfig,
+    pub b_config: IceConfig,
+    pub a_role: IceRole,
+    pub b_role: IceRole,
+    pub ipv6: bool,
+}
+
+impl WorldConfig {
+    pub fn new(seed: u64, a: Placement, b: Placement, stun: bool) -> WorldConfig {
+        WorldConfig {
+            seed,
+            a,
+            b,
+            stun,
+            link: LinkConfig::perfect().latency(Duration::from_millis(20)),
+            a_config: IceConfig::default(),
+            b_config: IceConfig::default(),
+            a_role: IceRole::Controlling,
+            b_role: IceRole::Controlled,
+            ipv6: false,
+        }
+    }
+}
+
+pub struct World {
+    pub sim: Sim,
+    pub a: EndpointId,
+    pub b: EndpointId,
+    pub a_addr: SocketAddr,
+    pub b_addr: SocketAddr,
+}
+
+fn place(
+    sim: &mut Sim,
+    placement: Placement,
+    index: u8,
+    link: &LinkConfig,
+    ipv6: bool,
+) -> (rtcwire_netsim::HostId, IpAddr) {
+    let host_ip: IpAddr = if ipv6 {
+        format!("2001:db8:{index}::2").parse().unwrap()
+    } else {
+        match placement {
+            Placement::Public => IpAddr::V4(Ipv4Addr::new(192, 0, 2, index)),
+            _ => IpAddr::V4(Ipv4Addr::new(10, 0, index, 2)),
+        }
+    };
+    let network = match placement.nat() {
+        None => Network::Internet,
+        Some(config) => {
+            let external = IpAddr::V4(Ipv4Addr::new(203, 0, 113, index));
+            Network::from(sim.add_nat(Network::Internet, external, config).unwrap())
+        }
+    };
+    let host = sim.add_host(network, host_ip).unwrap();
+    sim.set_link(host, link.clone()).unwrap();
+    (host, host_ip)
+}
+
+impl World {
+    pub fn new(config: &WorldConfig) -> World {
+        let mut sim = Sim::new(config.seed);
+        let epoch = sim.epoch();
+        let now = sim.now();
+        if config.stun {
+            let server = sim.add_host(Network::Internet, STUN_IP).unwrap();
+            sim.add_endpoint(
+                server,
+                StunServer {
+                    responder: BindingResponder::new(),
+                    out: VecDeque::new(),
+                },
+            )
+            .unwrap();
+        }
+        let stun_servers = if config.stun {
+            vec![SocketAddr::from((STUN_IP, STUN_PORT))]
+        } else {
+            Vec::new()
+        };
+        let (ha, ipa) = place(&mut sim, config.a, 1, &config.link, config.ipv6);
+        let (hb, ipb) = place(&mut sim, config.b, 2, &config.link, config.ipv6);
+        let a_addr = SocketAddr::new(ipa, 5000);
+        let b_addr = SocketAddr::new(ipb, 6000);
+
+        let mut agent_a = IceAgent::new(
+            IceConfig {
+                stun_servers: stun_servers.clone(),
+                seed: Some(config.seed.wrapping_mul(3) + 1),
+                ..config.a_config.clone()
+            },
+            config.a_role,
+        );
+        let mut agent_b = IceAgent::new(
+            IceConfig {
+                stun_servers,
+                seed: Some(config.seed.wrapping_mul(5) + 2),
+                ..config.b_config.clone()
+            },
+            config.b_role,
+        );
+        agent_a
+            .set_remote_credentials(now, agent_b.local_credentials().clone())
+            .unwrap();
+        agent_b
+            .set_remote_credentials(now, agent_a.local_credentials().clone())
+            .unwrap();
+        agent_a.add_host_candidate(now, a_addr).unwrap();
+        agent_b.add_host_candidate(now, b_addr).unwrap();
+        let a = sim.add_endpoint(ha, Peer::new(agent_a, epoch)).unwrap();
+        let b = sim.add_endpoint(hb, Peer::new(agent_b, epoch)).unwrap();
+        // The first drain happens at the first step.
+        sim.endpoint_mut::<Peer>(a).unwrap().collect(now);
+        sim.endpoint_mut::<Peer>(b).unwrap().collect(now);
+        World {
+            sim,
+            a,
+            b,
+            a_addr,
+            b_addr,
+        }
+    }
+
+    pub fn peer(&self, id: EndpointId) -> &Peer {
+        self.sim.endpoint::<Peer>(id).unwrap()
+    }
+
+    pub fn peer_mut(&mut self, id: EndpointId) -> &mut Peer {
+        self.sim.endpoint_mut::<Peer>(id).unwrap()
+    }
+
+    /// Delivers pending signalling both ways.
+    pub fn signal(&mut self) {
+        for (from, to) in [(self.a, self.b), (self.b, self.a)] {
+            let pending: Vec<Signal> = {
+                let p = self.sim.endpoint::<Peer>(from).unwrap();
+                if p.outbox.is_empty() {
+                    continue;
+                }
+                self.sim
+                    .endpoint_mut::<Peer>(from)
+                    .unwrap()
+                    .outbox
+                    .drain(..)
+                    .collect()
+            };
+            let now = self.sim.now();
+            let peer = self.sim.endpoint_mut::<Peer>(to).unwrap();
+            for s in pending {
+                match s {
+                    Signal::Candidate(c) => {
+                        let remote = Candidate::remote(
+                            c.kind(),
+                            c.address(),
+                            c.priority(),
+                            c.foundation(),
+                            c.related(),
+                        )
+                        .unwrap();
+                        let _ = peer.agent.add_remote_candidate(now, remote);
+                    }
+                    Signal::EndOfCandidates => peer.agent.end_of_remote_candidates(now),
+                }
+            }
+            peer.collect(now);
+        }
+    }
+
+    /// Runs until `done` holds or `limit` of virtual time passes; returns
+    /// whether `done` held.
+    pub fn run(&mut self, limit: Duration, mut done: impl FnMut(&World) -> bool) -> bool {
+        let deadline = self.sim.now() + limit;
+        loop {
+            self.signal();
+            if done(self) {
+                return true;
+            }
+            if self.sim.next_event_time().is_none_or(|t| t > deadline) {
+                self.sim.run_until(deadline).unwrap();
+                self.signal();
+                return done(self);
+            }
+            self.sim.step();
+        }
+    }
+
+    pub fn both(&self, state: IceConnectionState) -> bool {
+        self.peer(self.a).state() == state && self.peer(self.b).state() == state
+    }
+
+    pub fn connected(&self) -> bool {
+        let ok = |s| matches!(s, IceConnectionState::Connected | IceConnectionState::Completed);
+        ok(self.peer(self.a).state()) && ok(self.peer(self.b).state())
+    }
+
+    pub fn failed(&self) -> bool {
+        self.peer(self.a).state() == IceConnectionState::Failed
+            && self.peer(self.b).state() == IceConnectionState::Failed
+    }
+
+    /// The kinds of the local and remote candidates of `id`'s selected pair.
+    pub fn selected_kinds(&self, id: EndpointId) -> Option<(CandidateKind, CandidateKind)> {
+        let p = self.peer(id);
+        let (local, remote) = p.agent.selected_pair()?;
+        let lk = p
+            .agent
+            .local_candidates()
+            .find(|c| c.base() == local && c.address() == local)
+            .map(Candidate::kind)?;
+        let rk = p
+            .agent
+            .remote_candidates()
+            .iter()
+            .find(|c| c.address() == remote)
+            .map(Candidate::kind)?;
+        Some((lk, rk))
+    }
+}
