@@ -380,7 +380,8 @@ impl IceAgent {
                 let options = BindingRequestOptions {
                     transaction: TransactionConfig {
                         initial_rto: Duration::from_millis(250),
-                        max_transmissions: 6,
+                        max_rto: Some(Duration::from_millis(1600)),
+                        max_transmissions: 7,
                         last_wait_multiplier: 8,
                         ..TransactionConfig::default()
                     },
@@ -523,6 +524,7 @@ impl IceAgent {
             remote_nominated: false,
             check: None,
             use_candidate: false,
+            cancelled: Vec::new(),
         });
         Some(self.pairs.len() - 1)
     }
@@ -563,9 +565,15 @@ impl IceAgent {
         self.consent = None;
         self.consent_expired = false;
         self.next_check = None;
+        // Peer-reflexive locals belong to the old checklist.
+        self.locals
+            .retain(|l| l.candidate.kind() != CandidateKind::PeerReflexive);
         let candidates: Vec<Candidate> = self.locals.iter().map(|l| l.candidate.clone()).collect();
         for c in candidates {
             self.push_event(IceEvent::LocalCandidate(c));
+        }
+        if self.gathering_complete_sent {
+            self.push_event(IceEvent::GatheringComplete);
         }
         if self.state != IceConnectionState::Closed && self.previous_selected.is_none() {
             self.set_state(IceConnectionState::New);
@@ -697,10 +705,12 @@ impl IceAgent {
         }
         // Triggered check (RFC 8445 section 7.3.1.4).
         match self.pairs[pair].state {
-            PairState::Succeeded | PairState::InProgress => {}
-            PairState::Frozen | PairState::Waiting | PairState::Failed => {
+            PairState::Succeeded => {}
+            PairState::Frozen | PairState::Waiting | PairState::Failed | PairState::InProgress => {
+                // A check in progress is cancelled: no more retransmissions,
+                // but a late response still counts (RFC 8445 section 7.3.1.4).
+                self.pairs[pair].cancel_check();
                 self.pairs[pair].state = PairState::Waiting;
-                self.pairs[pair].check = None;
                 if !self.triggered.contains(&pair) {
                     self.triggered.push_back(pair);
                 }
@@ -795,11 +805,9 @@ impl IceAgent {
                 return;
             }
         }
-        let Some(i) = self
-            .pairs
-            .iter()
-            .position(|p| p.check.as_ref().is_some_and(|t| t.transaction_id() == tid))
-        else {
+        let Some(i) = self.pairs.iter().position(|p| {
+            p.check.as_ref().is_some_and(|t| t.transaction_id() == tid) || p.cancelled.contains(&tid)
+        }) else {
             self.stats.unmatched_responses += 1;
             return;
         };
@@ -808,6 +816,7 @@ impl IceAgent {
             return;
         }
         self.pairs[i].check = None;
+        self.pairs[i].cancelled.clear();
         if msg.class() == Class::Error {
             let code = match msg.get(AttributeType::ERROR_CODE) {
                 Some(Ok(Attribute::ErrorCode(e))) => e.code,
@@ -1018,6 +1027,7 @@ impl IceAgent {
         };
         let destination = self.pairs[i].remote_address;
         if let Ok(tx) = ClientTransaction::new(now, request, destination, config) {
+            self.pairs[i].cancel_check();
             self.pairs[i].check = Some(tx);
             self.pairs[i].state = PairState::InProgress;
             self.stats.checks_sent += 1;
@@ -1384,15 +1394,17 @@ impl IceAgent {
         let gathers = self.gathers.iter().filter_map(|g| g.client.poll_timeout());
         let consent = self.consent.as_ref().into_iter().flat_map(|c| {
             let check = c.check.as_ref().and_then(ClientTransaction::poll_timeout);
-            let wake = if self.config.lite {
-                None
-            } else {
-                Some(c.next_check)
-            };
-            // Wake up when the state would change for lack of consent.
-            let disconnect = c.last_fresh + self.config.disconnected_timeout;
+            // The next consent check, once the one in flight is over.
+            let wake = (!self.config.lite && c.check.is_none()).then_some(c.next_check);
+            // Wake up when the state would change for lack of consent; an
+            // instant already acted on is not returned again.
+            let disconnect = matches!(
+                self.state,
+                IceConnectionState::Connected | IceConnectionState::Completed
+            )
+            .then(|| c.last_fresh + self.config.disconnected_timeout);
             let fail = c.last_fresh + self.config.consent_timeout;
-            [check, wake, Some(disconnect), Some(fail)].into_iter().flatten()
+            [check, wake, disconnect, Some(fail)].into_iter().flatten()
         });
         checks
             .chain(gathers)

@@ -2,7 +2,10 @@
 
 use std::net::SocketAddr;
 
-use rtcwire_stun::ClientTransaction;
+use rtcwire_stun::{ClientTransaction, TransactionId};
+
+/// Cancelled checks whose late responses a pair still accepts.
+const MAX_CANCELLED: usize = 4;
 
 /// State of a pair in the checklist (RFC 8445 section 6.1.2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,9 +39,22 @@ pub struct CandidatePair {
     pub(crate) check: Option<ClientTransaction<Vec<u8>>>,
     /// The next check on this pair carries USE-CANDIDATE.
     pub(crate) use_candidate: bool,
+    /// IDs of cancelled checks: not retransmitted, but a response to one
+    /// still validates the pair (newest last, at most 4).
+    pub(crate) cancelled: Vec<TransactionId>,
 }
 
 impl CandidatePair {
+    /// Stops retransmitting the check in flight, remembering its ID.
+    pub(crate) fn cancel_check(&mut self) {
+        if let Some(tx) = self.check.take() {
+            if self.cancelled.len() == MAX_CANCELLED {
+                self.cancelled.remove(0);
+            }
+            self.cancelled.push(tx.transaction_id());
+        }
+    }
+
     /// The local base packets are sent from.
     pub fn local(&self) -> SocketAddr {
         self.local_address

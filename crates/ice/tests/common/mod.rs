@@ -190,7 +190,10 @@ pub struct WorldConfig {
     pub a: Placement,
     pub b: Placement,
     pub stun: bool,
+    /// A's access link (both directions).
     pub link: LinkConfig,
+    /// B's access link; defaults to A's.
+    pub b_link: Option<LinkConfig>,
     pub a_config: IceConfig,
     pub b_config: IceConfig,
     pub a_role: IceRole,
@@ -206,6 +209,7 @@ impl WorldConfig {
             b,
             stun,
             link: LinkConfig::perfect().latency(Duration::from_millis(20)),
+            b_link: None,
             a_config: IceConfig::default(),
             b_config: IceConfig::default(),
             a_role: IceRole::Controlling,
@@ -216,6 +220,8 @@ impl WorldConfig {
 }
 
 pub struct World {
+    /// Signalling from A (index 0) or B (index 1) is held back while set.
+    pub hold: [bool; 2],
     pub sim: Sim,
     pub a: EndpointId,
     pub b: EndpointId,
@@ -272,7 +278,8 @@ impl World {
             Vec::new()
         };
         let (ha, ipa) = place(&mut sim, config.a, 1, &config.link, config.ipv6);
-        let (hb, ipb) = place(&mut sim, config.b, 2, &config.link, config.ipv6);
+        let b_link = config.b_link.clone().unwrap_or_else(|| config.link.clone());
+        let (hb, ipb) = place(&mut sim, config.b, 2, &b_link, config.ipv6);
         let a_addr = SocketAddr::new(ipa, 5000);
         let b_addr = SocketAddr::new(ipb, 6000);
 
@@ -306,6 +313,7 @@ impl World {
         sim.endpoint_mut::<Peer>(a).unwrap().collect(now);
         sim.endpoint_mut::<Peer>(b).unwrap().collect(now);
         World {
+            hold: [false; 2],
             sim,
             a,
             b,
@@ -324,7 +332,10 @@ impl World {
 
     /// Delivers pending signalling both ways.
     pub fn signal(&mut self) {
-        for (from, to) in [(self.a, self.b), (self.b, self.a)] {
+        for (side, from, to) in [(0, self.a, self.b), (1, self.b, self.a)] {
+            if self.hold[side] {
+                continue;
+            }
             let pending: Vec<Signal> = {
                 let p = self.sim.endpoint::<Peer>(from).unwrap();
                 if p.outbox.is_empty() {
