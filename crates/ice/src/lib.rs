@@ -17,10 +17,13 @@
 //! - RFC 7675 (consent freshness): randomised consent checks, disconnected
 //!   and failed states.
 //!
+//! For servers, [`Demux`] routes datagrams to thousands of (lite) agents on
+//! one socket in O(1): STUN requests by the ufrag in USERNAME, everything
+//! else by the 5-tuple the owner bound when the agent selected it.
+//!
 //! Not yet implemented (see the project README): renomination, mDNS
-//! resolution of `.local` candidates, the server-mode demultiplexer, and TCP
-//! candidates. Relayed candidates come from the caller's TURN client through
-//! [`IceAgent::add_local_candidate`].
+//! resolution of `.local` candidates, and TCP candidates. Relayed candidates
+//! come from the caller's TURN client through [`IceAgent::add_local_candidate`].
 //!
 //! ## Example: two agents in memory
 //!
@@ -56,11 +59,13 @@
 
 mod agent;
 mod candidate;
+mod demux;
 mod error;
 mod event;
 mod pair;
 
 pub use agent::{Credentials, IceAgent, IceConfig, IceStats, Transmit};
+pub use demux::{Demux, DemuxError};
 pub use candidate::{Candidate, CandidateKind, MAX_FOUNDATION_LEN, candidate_priority, pair_priority};
 pub use error::IceError;
 pub use event::{IceConnectionState, IceEvent, IceRole};
