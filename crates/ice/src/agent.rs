@@ -57,6 +57,12 @@ pub struct IceConfig {
     /// Most STUN responses the agent sends per second, so that it cannot be
     /// used to amplify traffic. Default 200.
     pub max_responses_per_second: u32,
+    /// Renomination (draft-thatcher-ice-renomination, `a=ice-options:renomination`
+    /// in SDP): the controlling agent may nominate a better pair after one is
+    /// selected, numbering nominations with the NOMINATION attribute; the
+    /// controlled agent follows the highest number. Enable only when both
+    /// sides signalled it. Default off.
+    pub renomination: bool,
     /// Seed for everything random the agent does (tie-breaker, credentials,
     /// transaction IDs, jitter); `None` seeds from the operating system.
     /// The generator is a CSPRNG either way; seed only in tests.
@@ -79,6 +85,7 @@ impl Default for IceConfig {
             max_local_candidates: 16,
             max_pairs: 256,
             max_responses_per_second: 200,
+            renomination: false,
             seed: None,
         }
     }
@@ -233,6 +240,9 @@ pub struct IceAgent {
     next_check: Option<Instant>,
     nominate_at: Option<Instant>,
     nominating: Option<usize>,
+    /// Renomination: the number of our last nomination (controlling), or
+    /// the highest number seen from the peer (controlled).
+    nomination: u32,
     selected: Option<usize>,
     /// After a restart, the pair data keeps flowing on until a new one is
     /// selected.
@@ -285,6 +295,7 @@ impl IceAgent {
             next_check: None,
             nominate_at: None,
             nominating: None,
+            nomination: 0,
             selected: None,
             previous_selected: None,
             consent: None,
@@ -395,9 +406,11 @@ impl IceAgent {
                     });
                 }
             }
-            self.gathering_complete_sent = false;
-            self.drain_gathers();
         }
+        // A new host candidate reopens gathering; without STUN servers (or
+        // for a lite agent) it completes at once.
+        self.gathering_complete_sent = false;
+        self.drain_gathers();
         Ok(candidate)
     }
 
@@ -446,20 +459,30 @@ impl IceAgent {
         if self.state == IceConnectionState::Closed {
             return Err(IceError::Closed);
         }
-        if let Some(existing) = self
+        if let Some(r) = self
             .remotes
-            .iter_mut()
-            .find(|r| r.address() == candidate.address())
+            .iter()
+            .position(|r| r.address() == candidate.address())
         {
             // A peer-reflexive candidate learned from a check is replaced by
-            // the signalled one (RFC 8445 section 7.3.1.3) keeping its pairs.
-            if existing.kind() == CandidateKind::PeerReflexive
-                && candidate.kind() != CandidateKind::PeerReflexive
+            // the signalled one (RFC 8445 section 7.3.1.3), keeping its pairs
+            // but taking its priority.
+            if self.remotes[r].kind() != CandidateKind::PeerReflexive
+                || candidate.kind() == CandidateKind::PeerReflexive
             {
-                *existing = candidate;
-                return Ok(());
+                return Err(IceError::DuplicateCandidate);
             }
-            return Err(IceError::DuplicateCandidate);
+            self.remotes[r] = candidate;
+            for i in 0..self.pairs.len() {
+                if self.pairs[i].remote == r {
+                    let local = self.locals[self.pairs[i].local].candidate.priority();
+                    self.pairs[i].priority = self.priority_of(local, self.remotes[r].priority());
+                }
+            }
+            // A pair that got better may be worth (re)nominating.
+            self.maybe_nominate(now);
+            self.update_state(now);
+            return Ok(());
         }
         self.insert_remote(now, candidate).map(|_| ())
     }
@@ -561,6 +584,7 @@ impl IceAgent {
         self.remote_end_of_candidates = false;
         self.nominating = None;
         self.nominate_at = None;
+        self.nomination = 0;
         self.selected = None;
         self.consent = None;
         self.consent_expired = false;
@@ -696,7 +720,14 @@ impl IceAgent {
             }
             return;
         }
-        if msg.contains(AttributeType::USE_CANDIDATE) && self.role == IceRole::Controlled {
+        if msg.contains(AttributeType::USE_CANDIDATE)
+            && self.role == IceRole::Controlled
+            && self.accept_nomination(msg)
+        {
+            // With renomination, an earlier nomination loses its flag.
+            if self.config.renomination {
+                self.pairs.iter_mut().for_each(|p| p.remote_nominated = false);
+            }
             self.pairs[pair].remote_nominated = true;
             if self.pairs[pair].state == PairState::Succeeded {
                 self.select(now, pair);
@@ -717,6 +748,23 @@ impl IceAgent {
                 self.schedule_checks(now);
             }
         }
+    }
+
+    /// With renomination, a USE-CANDIDATE counts only if its NOMINATION is
+    /// the highest seen; without it, every USE-CANDIDATE counts.
+    fn accept_nomination(&mut self, msg: &Message<'_>) -> bool {
+        if !self.config.renomination {
+            return true;
+        }
+        let value = msg
+            .get_raw(NOMINATION)
+            .and_then(|v| <[u8; 4]>::try_from(v).ok())
+            .map_or(0, u32::from_be_bytes);
+        if value < self.nomination {
+            return false;
+        }
+        self.nomination = value;
+        true
     }
 
     /// RFC 8445 section 7.3.1.1. Returns `false` if the request was answered
@@ -874,7 +922,7 @@ impl IceAgent {
                 self.select(now, i);
             }
             IceRole::Controlling => {
-                if self.nominating.is_none() && self.nominate_at.is_none() {
+                if self.nominating.is_none() && self.nominate_at.is_none() && self.selected.is_none() {
                     self.nominate_at = Some(now + self.config.nomination_delay);
                 }
                 self.maybe_nominate(now);
@@ -889,12 +937,18 @@ impl IceAgent {
     /// can no longer be beaten by a pair still being checked, or the
     /// nomination delay has passed, check it again with USE-CANDIDATE.
     fn maybe_nominate(&mut self, now: Instant) {
-        if self.role != IceRole::Controlling || self.nominating.is_some() || self.selected.is_some() {
+        if self.role != IceRole::Controlling || self.nominating.is_some() {
             return;
         }
         let Some(best) = self.best_valid() else {
             return;
         };
+        if let Some(selected) = self.selected {
+            // Only renomination may move a selected pair, and only upward.
+            if !self.config.renomination || self.pairs[best].priority <= self.pairs[selected].priority {
+                return;
+            }
+        }
         let pending_better = self.pairs.iter().any(|p| {
             p.priority > self.pairs[best].priority
                 && matches!(p.state, PairState::Waiting | PairState::InProgress)
@@ -905,6 +959,7 @@ impl IceAgent {
         }
         self.nominate_at = None;
         self.nominating = Some(best);
+        self.nomination = self.nomination.saturating_add(1);
         self.pairs[best].use_candidate = true;
         self.start_check(now, best);
     }
@@ -1056,6 +1111,9 @@ impl IceAgent {
         .ok()?;
         if use_candidate && self.role == IceRole::Controlling {
             b.add(&Attribute::UseCandidate).ok()?;
+            if self.config.renomination {
+                b.add_raw(NOMINATION, &self.nomination.to_be_bytes()).ok()?;
+            }
         }
         b.add_message_integrity(key).ok()?;
         b.add_fingerprint().ok()?;
@@ -1414,6 +1472,10 @@ impl IceAgent {
             .min()
     }
 }
+
+/// NOMINATION (draft-thatcher-ice-renomination): a comprehension-optional
+/// attribute carrying the nomination's number.
+const NOMINATION: AttributeType = AttributeType::new(0xC001);
 
 /// The PRIORITY a check carries: what a peer-reflexive candidate learned
 /// from it would have (RFC 8445 section 7.1.1).

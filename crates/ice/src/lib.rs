@@ -21,7 +21,10 @@
 //! one socket in O(1): STUN requests by the ufrag in USERNAME, everything
 //! else by the 5-tuple the owner bound when the agent selected it.
 //!
-//! Not yet implemented (see the project README): renomination, mDNS
+//! Renomination (draft-thatcher-ice-renomination) is available with
+//! [`IceConfig::renomination`].
+//!
+//! Not yet implemented (see the project README): mDNS
 //! resolution of `.local` candidates, and TCP candidates. Relayed candidates
 //! come from the caller's TURN client through [`IceAgent::add_local_candidate`].
 //!

@@ -289,3 +289,58 @@ fn ipv6_hosts_connect() {
     );
     assert!(w.peer(w.a).agent.selected_pair().unwrap().1.is_ipv6());
 }
+
+/// B has two public addresses; its preferred candidate reaches A only after
+/// a pair on the other one was selected.
+fn late_better_candidate(renomination: bool) -> (World, std::net::SocketAddr) {
+    let seed = seed_from_env_or(15);
+    let mut config = WorldConfig::new(seed, Placement::Public, Placement::Public, false);
+    config.a_config.renomination = renomination;
+    config.b_config.renomination = renomination;
+    let mut w = World::new(&config);
+    // A second, less preferred address on B's host.
+    let b_host = w.sim.endpoint_host(w.b).unwrap();
+    let second: std::net::SocketAddr = "192.0.2.22:6001".parse().unwrap();
+    w.sim.add_address(b_host, second.ip()).unwrap();
+    let now = w.sim.now();
+    let b = w.b;
+    w.peer_mut(b).agent.add_host_candidate(now, second).unwrap();
+    // Withhold B's preferred candidate.
+    let preferred = w.b_addr;
+    let held: Vec<_> = {
+        let outbox = &mut w.peer_mut(b).outbox;
+        let (held, rest): (Vec<_>, Vec<_>) = outbox
+            .drain(..)
+            .partition(|s| matches!(s, common::Signal::Candidate(c) if c.address() == preferred));
+        outbox.extend(rest);
+        held
+    };
+    assert!(w.run(Duration::from_secs(5), |w| w.connected()));
+    assert_eq!(w.peer(w.a).agent.selected_pair().unwrap().1, second);
+    w.peer_mut(b).outbox.extend(held);
+    w.run(Duration::from_secs(3), |_| false);
+    (w, preferred)
+}
+
+#[test]
+fn renomination_moves_to_a_better_pair_found_later() {
+    let (w, preferred) = late_better_candidate(true);
+    assert!(w.connected());
+    assert_eq!(
+        w.peer(w.a).agent.selected_pair().unwrap().1,
+        preferred,
+        "A renominated"
+    );
+    assert_eq!(
+        w.peer(w.b).agent.selected_pair().unwrap().0,
+        preferred,
+        "B followed"
+    );
+    assert_eq!(w.peer(w.a).selected.len(), 2);
+
+    // Without renomination the first selection stands.
+    let (w, preferred) = late_better_candidate(false);
+    assert!(w.connected());
+    assert_ne!(w.peer(w.a).agent.selected_pair().unwrap().1, preferred);
+    assert_eq!(w.peer(w.a).selected.len(), 1);
+}
