@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora under fuzz/seeds/ (committed; run again to
 regenerate): RFC 5769 test vectors, an ICE connectivity check, a message with
-every attribute rtcwire-stun knows, ChannelData, and a few BindingClient
-scripts (see fuzz_targets/stun_transaction.rs for their format)."""
+every attribute rtcwire-stun knows, ChannelData, a few BindingClient
+scripts (see fuzz_targets/stun_transaction.rs for their format), and the SDP
+test corpus of rtcwire-sdp (crates/sdp/tests/corpus/)."""
 
 import hashlib
 import hmac
@@ -152,3 +153,11 @@ write("stun_transaction", "unsigned_answer_to_signed_request.bin", bytes([1]) + 
 write("stun_transaction", "error_401.bin", bytes([1]) + datagram(2 | 4, ERROR_401))
 write("stun_transaction", "timed_out.bin", bytes([0]) + bytes(8))
 write("stun_transaction", "early_and_late_timers.bin", bytes([0, 1 | 4, 1 | 200, 0, 1 | 252, 0]))
+
+# SDP: the session descriptions of rtcwire-sdp's test corpus (browser offers
+# and answers, SFU and RFC 8866 examples), byte for byte.
+SDP_CORPUS = os.path.join(HERE, "..", "..", "crates", "sdp", "tests", "corpus")
+for name in sorted(os.listdir(SDP_CORPUS)):
+    if name.endswith(".sdp"):
+        with open(os.path.join(SDP_CORPUS, name), "rb") as f:
+            write("sdp", name, f.read())

@@ -123,6 +123,13 @@ impl<'a> Candidate<'a> {
             "relay" => CandidateType::Relay,
             _ => return Err("candidate type `host`, `srflx`, `prflx` or `relay`"),
         };
+        // RFC 8839: foundation = 1*32 ice-char (ALPHA / DIGIT / "+" / "/").
+        let ice_chars = foundation
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+        if foundation.len() > 32 || !ice_chars {
+            return Err("candidate foundation: 1 to 32 characters of ALPHA, DIGIT, `+` or `/`");
+        }
         let mut c = Candidate {
             foundation: Cow::Borrowed(foundation),
             component: number(component).ok_or(E)?,

@@ -66,6 +66,10 @@ fn errors_for_each_kind_of_mistake() {
             "SDP line 5: candidate extension: `name value` pairs, found `a=candidate:1 1 udp 99 1.2.3.4 5 typ host raddr`",
         ),
         (
+            &format!("{HEAD}a=candidate:candidate:candidate:1 1 udp 1 1.2.3.4 5 typ host\r\n"),
+            "SDP line 5: candidate foundation: 1 to 32 characters of ALPHA, DIGIT, `+` or `/`, found `a=candidate:candidate:candidate:1 1 udp 1 1.2.3.4 5 typ host`",
+        ),
+        (
             &format!("{HEAD}a=sctp-port:70000\r\n"),
             "SDP line 5: sctp-port: a port number, found `a=sctp-port:70000`",
         ),

@@ -28,6 +28,11 @@ fn direction() -> impl Strategy<Value = Direction> {
     ]
 }
 
+/// A foundation: 1 to 32 ice-chars.
+fn foundation() -> impl Strategy<Value = Cow<'static, str>> {
+    "[A-Za-z0-9+/]{1,32}".prop_map(Cow::Owned)
+}
+
 fn candidate() -> impl Strategy<Value = Candidate<'static>> {
     let kinds = prop_oneof![
         Just(CandidateType::Host),
@@ -45,7 +50,7 @@ fn candidate() -> impl Strategy<Value = Candidate<'static>> {
         .prop_map(|v| v.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect::<Vec<_>>());
     (
         (
-            tok(),
+            foundation(),
             any::<u16>(),
             tok(),
             any::<u32>(),
