@@ -68,8 +68,8 @@ mod event;
 mod pair;
 
 pub use agent::{Credentials, IceAgent, IceConfig, IceStats, Transmit};
-pub use demux::{Demux, DemuxError};
 pub use candidate::{Candidate, CandidateKind, MAX_FOUNDATION_LEN, candidate_priority, pair_priority};
+pub use demux::{Demux, DemuxError};
 pub use error::IceError;
 pub use event::{IceConnectionState, IceEvent, IceRole};
 pub use pair::{CandidatePair, PairState};

@@ -344,3 +344,39 @@ fn renomination_moves_to_a_better_pair_found_later() {
     assert_ne!(w.peer(w.a).agent.selected_pair().unwrap().1, preferred);
     assert_eq!(w.peer(w.a).selected.len(), 1);
 }
+
+#[test]
+fn a_relayed_candidate_connects_two_symmetric_nats() {
+    let seed = seed_from_env_or(16);
+    let _report = SeedReporter::new(seed);
+    let mut config = WorldConfig::new(seed, Placement::Symmetric, Placement::Symmetric, true);
+    config.relay_a = true;
+    let mut w = World::new(&config);
+    assert!(
+        w.run(Duration::from_secs(10), |w| w.connected() || w.failed()),
+        "{:?}",
+        w.sim
+    );
+    assert!(w.connected(), "{:?}", w.sim);
+    let (local, _) = w.peer(w.a).agent.selected_pair().unwrap();
+    assert_eq!(
+        local,
+        "198.51.100.200:50000".parse().unwrap(),
+        "A sends through its relay"
+    );
+    let a = w
+        .peer(w.a)
+        .agent
+        .local_candidates()
+        .find(|c| c.address() == local)
+        .unwrap()
+        .kind();
+    assert_eq!(a, CandidateKind::Relayed);
+    // Data flows both ways through the relay.
+    let (a_id, b_id) = (w.a, w.b);
+    w.peer_mut(a_id).app_outbox.push_back(b"to b".to_vec());
+    w.peer_mut(b_id).app_outbox.push_back(b"to a".to_vec());
+    w.run(Duration::from_secs(1), |_| false);
+    assert_eq!(w.peer(b_id).app_received.last().unwrap().1, b"to b");
+    assert_eq!(w.peer(a_id).app_received.last().unwrap().1, b"to a");
+}

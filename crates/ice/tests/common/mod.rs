@@ -31,6 +31,85 @@ pub struct Peer {
     pub app_received: Vec<(Duration, Vec<u8>)>,
     /// Application datagrams to send on the selected pair.
     pub app_outbox: VecDeque<Vec<u8>>,
+    /// A relayed address and the relay server that serves it, standing in
+    /// for a TURN client: transmits from the relayed address are wrapped
+    /// and sent to the server from `host`.
+    pub relay: Option<RelayClient>,
+}
+
+/// The client side of the test relay.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayClient {
+    pub host: SocketAddr,
+    pub server: SocketAddr,
+    pub relayed: SocketAddr,
+}
+
+/// Frames a datagram for the test relay: peer IPv4 address and port, then
+/// the payload.
+fn relay_frame(peer: SocketAddr, payload: &[u8]) -> Vec<u8> {
+    let ip = match peer.ip() {
+        IpAddr::V4(v4) => v4.octets(),
+        IpAddr::V6(_) => [0; 4],
+    };
+    let mut out = ip.to_vec();
+    out.extend_from_slice(&peer.port().to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+fn relay_unframe(frame: &[u8]) -> Option<(SocketAddr, &[u8])> {
+    let ip: [u8; 4] = frame.get(..4)?.try_into().ok()?;
+    let port = u16::from_be_bytes(frame.get(4..6)?.try_into().ok()?);
+    Some((SocketAddr::from((ip, port)), &frame[6..]))
+}
+
+/// A relay in the spirit of TURN, without its protocol: a client sends
+/// framed datagrams to port 3478, the relay sends them on from the client's
+/// relayed port and frames what arrives there back to the client.
+pub struct TestRelay {
+    pub ip: Ipv4Addr,
+    /// relayed port -> the client's address as the relay sees it (learned
+    /// from its first framed datagram, as an allocation would).
+    pub clients: Vec<(u16, Option<SocketAddr>)>,
+    pub out: VecDeque<Datagram>,
+}
+
+impl Endpoint for TestRelay {
+    fn handle_datagram(&mut self, _now: Instant, d: Datagram) {
+        if d.destination.port() == 3478 {
+            let slot = self
+                .clients
+                .iter()
+                .position(|(_, c)| *c == Some(d.source))
+                .or_else(|| self.clients.iter().position(|(_, c)| c.is_none()));
+            let Some(slot) = slot else { return };
+            self.clients[slot].1 = Some(d.source);
+            let port = self.clients[slot].0;
+            if let Some((peer, payload)) = relay_unframe(&d.payload) {
+                self.out.push_back(Datagram {
+                    source: SocketAddr::from((self.ip, port)),
+                    destination: peer,
+                    payload: payload.to_vec(),
+                });
+            }
+            return;
+        }
+        if let Some((_, Some(client))) = self.clients.iter().find(|(p, _)| *p == d.destination.port()) {
+            self.out.push_back(Datagram {
+                source: SocketAddr::from((self.ip, 3478)),
+                destination: *client,
+                payload: relay_frame(d.source, &d.payload),
+            });
+        }
+    }
+    fn handle_timeout(&mut self, _now: Instant) {}
+    fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
+        self.out.pop_front()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
 }
 
 impl Peer {
@@ -43,6 +122,7 @@ impl Peer {
             epoch,
             app_received: Vec::new(),
             app_outbox: VecDeque::new(),
+            relay: None,
         }
     }
 
@@ -79,6 +159,17 @@ impl Peer {
 
 impl Endpoint for Peer {
     fn handle_datagram(&mut self, now: Instant, d: Datagram) {
+        if let Some(r) = self.relay {
+            if d.source == r.server {
+                if let Some((peer, payload)) = relay_unframe(&d.payload) {
+                    if !self.agent.handle_receive(now, peer, r.relayed, payload) {
+                        self.app_received.push((now - self.epoch, payload.to_vec()));
+                    }
+                }
+                self.collect(now);
+                return;
+            }
+        }
         if !self
             .agent
             .handle_receive(now, d.source, d.destination, &d.payload)
@@ -93,6 +184,13 @@ impl Endpoint for Peer {
     }
     fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
         if let Some(t) = self.agent.poll_transmit() {
+            if let Some(r) = self.relay.filter(|r| r.relayed == t.source) {
+                return Some(Datagram {
+                    source: r.host,
+                    destination: r.server,
+                    payload: relay_frame(t.destination, &t.contents),
+                });
+            }
             return Some(Datagram {
                 source: t.source,
                 destination: t.destination,
@@ -102,6 +200,13 @@ impl Endpoint for Peer {
         self.collect(now);
         let (local, remote) = self.agent.selected_pair()?;
         let payload = self.app_outbox.pop_front()?;
+        if let Some(r) = self.relay.filter(|r| r.relayed == local) {
+            return Some(Datagram {
+                source: r.host,
+                destination: r.server,
+                payload: relay_frame(remote, &payload),
+            });
+        }
         Some(Datagram {
             source: local,
             destination: remote,
@@ -199,6 +304,8 @@ pub struct WorldConfig {
     pub a_role: IceRole,
     pub b_role: IceRole,
     pub ipv6: bool,
+    /// Give A a relayed candidate on a relay at 198.51.100.200.
+    pub relay_a: bool,
 }
 
 impl WorldConfig {
@@ -215,6 +322,7 @@ impl WorldConfig {
             a_role: IceRole::Controlling,
             b_role: IceRole::Controlled,
             ipv6: false,
+            relay_a: false,
         }
     }
 }
@@ -307,7 +415,32 @@ impl World {
             .unwrap();
         agent_a.add_host_candidate(now, a_addr).unwrap();
         agent_b.add_host_candidate(now, b_addr).unwrap();
-        let a = sim.add_endpoint(ha, Peer::new(agent_a, epoch)).unwrap();
+        let mut relay = None;
+        if config.relay_a {
+            let ip = Ipv4Addr::new(198, 51, 100, 200);
+            let host = sim.add_host(Network::Internet, ip).unwrap();
+            sim.add_endpoint(
+                host,
+                TestRelay {
+                    ip,
+                    clients: vec![(50_000, None)],
+                    out: VecDeque::new(),
+                },
+            )
+            .unwrap();
+            let r = RelayClient {
+                host: a_addr,
+                server: SocketAddr::from((ip, 3478)),
+                relayed: SocketAddr::from((ip, 50_000)),
+            };
+            agent_a
+                .add_local_candidate(now, Candidate::relayed(r.relayed, r.server, None, 65535))
+                .unwrap();
+            relay = Some(r);
+        }
+        let mut peer_a = Peer::new(agent_a, epoch);
+        peer_a.relay = relay;
+        let a = sim.add_endpoint(ha, peer_a).unwrap();
         let b = sim.add_endpoint(hb, Peer::new(agent_b, epoch)).unwrap();
         // The first drain happens at the first step.
         sim.endpoint_mut::<Peer>(a).unwrap().collect(now);
