@@ -10,7 +10,6 @@
 mod stun_impls;
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use criterion::Criterion;
@@ -139,69 +138,19 @@ fn bench_build_parse_verify(c: &mut Criterion) {
     g.finish();
 }
 
-/// Where criterion writes its results: the same rule criterion follows,
-/// made explicit so the summary below reads the files this run wrote.
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("criterion")
-}
-
-/// The median (ns) criterion measured for `group/name` in this run, if it
-/// ran: estimates older than `since` are from an earlier run and ignored.
-fn median_ns(dir: &Path, group: &str, name: &str, since: SystemTime) -> Option<f64> {
-    let path = dir.join(group).join(name).join("new").join("estimates.json");
-    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
-    if modified < since {
-        return None;
-    }
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
-fn print_ratios(dir: &Path, since: SystemTime) {
-    let mut lines = Vec::new();
-    for (group, label) in GROUPS {
-        let medians: Vec<Option<f64>> = IMPLEMENTATIONS
-            .iter()
-            .map(|name| median_ns(dir, group, name, since))
-            .collect();
-        if medians.iter().all(Option::is_none) {
-            continue;
-        }
-        let base = medians[0];
-        for (name, median) in IMPLEMENTATIONS.iter().zip(&medians) {
-            let Some(m) = median else { continue };
-            let ratio = base.map_or("-".to_owned(), |b| format!("{:.2}x", m / b));
-            lines.push(format!("{label:<24} {:<16} {m:>10.1} {ratio:>10}", name));
-        }
-    }
-    if lines.is_empty() {
-        // `--test`, `--list`, or a filter that matched nothing: no medians.
-        return;
-    }
-    println!();
-    println!("STUN connectivity check (104 B), medians from this run; ratio = median / rtcwire median");
-    println!(
-        "{:<24} {:<16} {:>10} {:>10}",
-        "work", "implementation", "median ns", "ratio"
-    );
-    for line in lines {
-        println!("{line}");
-    }
-}
-
 fn main() {
     let started = SystemTime::now();
-    let dir = criterion_dir();
+    let dir = rtcwire_benches::criterion_dir();
     let mut c = Criterion::default().output_directory(&dir).configure_from_args();
     bench_build(&mut c);
     bench_parse_verify(&mut c);
     bench_build_parse_verify(&mut c);
     c.final_summary();
-    print_ratios(&dir, started);
+    rtcwire_benches::print_ratios(
+        &dir,
+        started,
+        "STUN connectivity check (104 B)",
+        &GROUPS,
+        &IMPLEMENTATIONS,
+    );
 }

@@ -6,9 +6,13 @@
 //! `cargo test -p rtcwire-interop -- --ignored`.
 #![forbid(unsafe_code)]
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Panics with a message that says how to install `tool` if it is missing.
 pub fn require_tool(tool: &str) {
@@ -104,6 +108,136 @@ impl Coturn {
 
 impl Drop for Coturn {
     fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("interop/ has a parent")
+        .to_path_buf()
+}
+
+/// The Python of the repository's virtual environment (`.venv`), which
+/// `scripts/install-deps` creates with the Python peers (aioice); panics
+/// with a message that says so if it is missing.
+pub fn venv_python() -> PathBuf {
+    let python = repo_root().join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/install-deps (scripts/test does)",
+        python.display()
+    );
+    python
+}
+
+/// A peer process spoken to in lines: written to its standard input, read
+/// from its standard output by a thread (so waits can have deadlines), its
+/// standard error kept for assertion messages. Killed on drop.
+pub struct LinePeer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl LinePeer {
+    /// Starts `command` with piped standard streams.
+    pub fn spawn(mut command: Command) -> LinePeer {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr_pipe = child.stderr.take().expect("piped stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr_pipe).lines() {
+                let Ok(line) = line else { break };
+                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        LinePeer {
+            child,
+            stdin,
+            lines,
+            stderr,
+        }
+    }
+
+    /// Writes one line (a newline is added) and flushes it.
+    pub fn send(&mut self, line: &str) -> std::io::Result<()> {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin closed"))?;
+        stdin.write_all(line.as_bytes())?;
+        stdin.write_all(b"\n")?;
+        stdin.flush()
+    }
+
+    /// Closes its standard input (end of input).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The next line of its standard output, waiting until `deadline`:
+    /// `Err(Timeout)` past it, `Err(Disconnected)` once the output ended.
+    pub fn recv(&self, deadline: Instant) -> Result<String, RecvTimeoutError> {
+        self.lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// The next line if one is already there: `Err(Disconnected)` once the
+    /// output ended.
+    pub fn try_recv(&self) -> Result<String, TryRecvError> {
+        self.lines.try_recv()
+    }
+
+    /// Waits for the process to exit; call once its output has ended.
+    pub fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        self.stdin = None;
+        self.child.wait()
+    }
+
+    /// The last `max_lines` lines of its standard error so far.
+    pub fn stderr_tail(&self, max_lines: usize) -> String {
+        let s = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
+        let lines: Vec<&str> = s.lines().collect();
+        let skipped = lines.len().saturating_sub(max_lines);
+        let mut out = String::new();
+        if skipped > 0 {
+            out.push_str(&format!("[... {skipped} earlier lines]\n"));
+        }
+        for line in &lines[skipped..] {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl Drop for LinePeer {
+    fn drop(&mut self) {
+        self.stdin = None;
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -1340,6 +1340,14 @@ impl IceAgent {
     }
 
     fn set_state(&mut self, state: IceConnectionState) {
+        // W3C order: a connection passes through `connected` on its way to
+        // `completed`, even when both happen at the same instant.
+        if state == IceConnectionState::Completed
+            && matches!(self.state, IceConnectionState::New | IceConnectionState::Checking)
+        {
+            self.state = IceConnectionState::Connected;
+            self.push_event(IceEvent::StateChanged(IceConnectionState::Connected));
+        }
         if self.state != state {
             self.state = state;
             self.push_event(IceEvent::StateChanged(state));
