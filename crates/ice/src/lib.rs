@@ -65,6 +65,7 @@ mod candidate;
 mod demux;
 mod error;
 mod event;
+mod mdns;
 mod pair;
 
 pub use agent::{Credentials, IceAgent, IceConfig, IceStats, Transmit};
@@ -72,4 +73,10 @@ pub use candidate::{Candidate, CandidateKind, MAX_FOUNDATION_LEN, candidate_prio
 pub use demux::{Demux, DemuxError};
 pub use error::IceError;
 pub use event::{IceConnectionState, IceEvent, IceRole};
+pub use mdns::{
+    DNS_CLASS_IN, DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_ANY, DnsBuilder, DnsMessage, DnsName, DnsQuestion,
+    DnsRecord, DnsSection, MAX_CACHE_TTL, MAX_MESSAGE_LEN, MAX_NAME_LEN, MAX_POINTER_HOPS,
+    MAX_RECORDS_PER_MESSAGE, MDNS_IPV4, MDNS_IPV6, MDNS_PORT, MdnsConfig, MdnsError, MdnsEvent,
+    MdnsPublisher, MdnsPublisherConfig, MdnsResolver, MdnsStats, MdnsTransmit, validate_local_name,
+};
 pub use pair::{CandidatePair, PairState};
