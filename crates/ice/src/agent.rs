@@ -15,6 +15,7 @@ use rtcwire_stun::{
 use crate::candidate::{Candidate, CandidateKind, pair_priority};
 use crate::error::IceError;
 use crate::event::{IceConnectionState, IceEvent, IceRole};
+use crate::mdns::{MdnsConfig, MdnsEvent, MdnsPublisher, MdnsPublisherConfig, MdnsResolver, MdnsTransmit};
 use crate::pair::{CandidatePair, PairState};
 
 /// Largest STUN message the agent builds: a check with a 513-byte USERNAME
@@ -57,6 +58,13 @@ pub struct IceConfig {
     /// Most STUN responses the agent sends per second, so that it cannot be
     /// used to amplify traffic. Default 200.
     pub max_responses_per_second: u32,
+    /// Publish host candidates under random `<uuid>.local` mDNS names and
+    /// signal those instead of the IP addresses, as browsers do. The owner
+    /// carries mDNS traffic ([`IceAgent::poll_mdns_transmit`],
+    /// [`IceAgent::handle_mdns_receive`]). Default off.
+    pub mdns_publish: bool,
+    /// Settings of the resolver for remote `.local` candidates.
+    pub mdns: MdnsConfig,
     /// Renomination (draft-thatcher-ice-renomination, `a=ice-options:renomination`
     /// in SDP): the controlling agent may nominate a better pair after one is
     /// selected, numbering nominations with the NOMINATION attribute; the
@@ -86,6 +94,8 @@ impl Default for IceConfig {
             max_pairs: 256,
             max_responses_per_second: 200,
             renomination: false,
+            mdns_publish: false,
+            mdns: MdnsConfig::default(),
             seed: None,
         }
     }
@@ -170,7 +180,22 @@ pub struct IceStats {
     pub checks_sent: u64,
     /// Requests answered with success.
     pub checks_answered: u64,
+    /// Remote `.local` candidates whose name did not resolve.
+    pub mdns_unresolved: u64,
 }
+
+/// A remote candidate waiting for its `.local` name to resolve.
+#[derive(Debug, Clone)]
+struct Unresolved {
+    name: String,
+    port: u16,
+    kind: CandidateKind,
+    priority: u32,
+    foundation: String,
+}
+
+/// Most remote `.local` candidates waiting for resolution.
+const MAX_UNRESOLVED: usize = 16;
 
 /// A local candidate and whether checks may use it.
 #[derive(Debug, Clone)]
@@ -256,6 +281,9 @@ pub struct IceAgent {
     tokens: u32,
     tokens_refilled: Option<Instant>,
     stats: IceStats,
+    mdns: MdnsResolver,
+    publisher: Option<MdnsPublisher>,
+    unresolved: Vec<Unresolved>,
 }
 
 /// Most transmits queued before the owner drains them.
@@ -275,6 +303,8 @@ impl IceAgent {
         // A lite agent is always controlled against a full one (RFC 8445
         // section 6.1.1); it never acts as controlling.
         let role = if config.lite { IceRole::Controlled } else { role };
+        let config_mdns = config.mdns.clone();
+        let config_publish = config.mdns_publish;
         IceAgent {
             local_key: IntegrityKey::short_term(&local_credentials.pwd),
             local_credentials,
@@ -305,6 +335,9 @@ impl IceAgent {
             events: VecDeque::new(),
             tokens_refilled: None,
             stats: IceStats::default(),
+            mdns: MdnsResolver::new(config_mdns),
+            publisher: config_publish.then(|| MdnsPublisher::new(MdnsPublisherConfig::default())),
+            unresolved: Vec::new(),
         }
     }
 
@@ -381,7 +414,12 @@ impl IceAgent {
     /// through every configured STUN server of the same address family.
     pub fn add_host_candidate(&mut self, now: Instant, address: SocketAddr) -> Result<Candidate, IceError> {
         let preference = u16::MAX - self.locals.len().min(u16::MAX as usize) as u16;
-        let candidate = Candidate::host(address, preference);
+        let mut candidate = Candidate::host(address, preference);
+        if let Some(publisher) = &mut self.publisher {
+            if let Ok(name) = publisher.publish(now, &mut self.rng, address.ip()) {
+                candidate.set_mdns_name(name);
+            }
+        }
         self.add_local(now, candidate.clone(), true)?;
         if !self.config.lite {
             for server in self.config.stun_servers.clone() {
@@ -485,6 +523,100 @@ impl IceAgent {
             return Ok(());
         }
         self.insert_remote(now, candidate).map(|_| ())
+    }
+
+    /// Adds a remote candidate whose address is an mDNS `.local` name
+    /// (browsers hide host addresses this way). The agent resolves it with
+    /// its mDNS resolver and pairs it once resolved; an unresolved name is
+    /// dropped after the resolver's timeout.
+    pub fn add_remote_mdns_candidate(
+        &mut self,
+        now: Instant,
+        name: &str,
+        port: u16,
+        kind: CandidateKind,
+        priority: u32,
+        foundation: &str,
+    ) -> Result<(), IceError> {
+        if self.state == IceConnectionState::Closed {
+            return Err(IceError::Closed);
+        }
+        crate::mdns::validate_local_name(name).map_err(|_| IceError::Mdns("not a .local host name"))?;
+        if foundation.is_empty() || foundation.len() > crate::candidate::MAX_FOUNDATION_LEN {
+            return Err(IceError::Mdns("invalid foundation"));
+        }
+        if let Some(ip) = self.mdns.lookup(now, name) {
+            let candidate = Candidate::remote(kind, SocketAddr::new(ip, port), priority, foundation, None)
+                .ok_or(IceError::Mdns("invalid foundation"))?;
+            return self.add_remote_candidate(now, candidate);
+        }
+        if self.unresolved.len() >= MAX_UNRESOLVED {
+            self.stats.capped += 1;
+            return Err(IceError::TooManyCandidates("unresolved mDNS"));
+        }
+        if !self.mdns.is_pending(name) {
+            let want_ipv6 = self.config.mdns.ipv6;
+            self.mdns
+                .query(now, name, want_ipv6)
+                .map_err(|_| IceError::Mdns("too many mDNS queries pending"))?;
+        }
+        self.unresolved.push(Unresolved {
+            name: name.to_owned(),
+            port,
+            kind,
+            priority,
+            foundation: foundation.to_owned(),
+        });
+        self.drain_mdns(now);
+        Ok(())
+    }
+
+    /// Offers a datagram that arrived on the owner's mDNS socket (port
+    /// 5353). Returns whether it was mDNS the agent used.
+    pub fn handle_mdns_receive(&mut self, now: Instant, source: SocketAddr, packet: &[u8]) -> bool {
+        let used = self.mdns.handle_receive(now, source, packet)
+            || self
+                .publisher
+                .as_mut()
+                .is_some_and(|p| p.handle_receive(now, source, packet));
+        self.drain_mdns(now);
+        used
+    }
+
+    /// The next mDNS datagram to send from the owner's port-5353 socket
+    /// (to the multicast group, or to one querier).
+    pub fn poll_mdns_transmit(&mut self) -> Option<MdnsTransmit> {
+        self.mdns
+            .poll_transmit()
+            .or_else(|| self.publisher.as_mut().and_then(MdnsPublisher::poll_transmit))
+    }
+
+    /// Turns resolver events into remote candidates.
+    fn drain_mdns(&mut self, now: Instant) {
+        while let Some(event) = self.mdns.poll_event() {
+            let (name, address) = match event {
+                MdnsEvent::Resolved { name, address } => (name, Some(address)),
+                MdnsEvent::Failed { name } => (name, None),
+            };
+            let mut i = 0;
+            while i < self.unresolved.len() {
+                if !self.unresolved[i].name.eq_ignore_ascii_case(&name) {
+                    i += 1;
+                    continue;
+                }
+                let u = self.unresolved.swap_remove(i);
+                match address {
+                    Some(ip) => {
+                        let addr = SocketAddr::new(ip, u.port);
+                        if let Some(c) = Candidate::remote(u.kind, addr, u.priority, &u.foundation, None) {
+                            let _ = self.add_remote_candidate(now, c);
+                        }
+                    }
+                    None => self.stats.mdns_unresolved += 1,
+                }
+            }
+        }
+        self.update_state(now);
     }
 
     /// The peer signalled `end-of-candidates` (RFC 8838 section 13): once
@@ -1197,6 +1329,15 @@ impl IceAgent {
             }
         }
         self.drain_gathers();
+        if self.mdns.poll_timeout().is_some_and(|t| t <= now) {
+            self.mdns.handle_timeout(now);
+        }
+        if let Some(p) = &mut self.publisher {
+            if p.poll_timeout().is_some_and(|t| t <= now) {
+                p.handle_timeout(now);
+            }
+        }
+        self.drain_mdns(now);
 
         for i in 0..self.pairs.len() {
             let Some(tx) = &mut self.pairs[i].check else {
@@ -1308,7 +1449,7 @@ impl IceAgent {
         } else if self.previous_selected.is_some() {
             // Restarting: data still flows on the old pair.
             self.state
-        } else if self.pairs.is_empty() && self.remotes.is_empty() {
+        } else if self.pairs.is_empty() && self.remotes.is_empty() && !self.remote_end_of_candidates {
             if self.state == IceConnectionState::Failed {
                 IceConnectionState::Failed
             } else {
@@ -1316,7 +1457,7 @@ impl IceAgent {
             }
         } else if self.remote_end_of_candidates
             && self.gathers.is_empty()
-            && !self.pairs.is_empty()
+            && self.unresolved.is_empty()
             && self.pairs.iter().all(|p| p.state == PairState::Failed)
         {
             IceConnectionState::Failed
@@ -1477,6 +1618,8 @@ impl IceAgent {
             .chain(consent)
             .chain(self.next_check)
             .chain(self.nominate_at)
+            .chain(self.mdns.poll_timeout())
+            .chain(self.publisher.as_ref().and_then(MdnsPublisher::poll_timeout))
             .min()
     }
 }

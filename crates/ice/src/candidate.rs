@@ -59,6 +59,8 @@ pub struct Candidate {
     related: Option<SocketAddr>,
     priority: u32,
     foundation: String,
+    /// The mDNS name signalled instead of a host candidate's IP address.
+    mdns_name: Option<String>,
 }
 
 /// Longest foundation accepted from a peer (RFC 8445: 1 to 32 ice-chars).
@@ -128,6 +130,7 @@ impl Candidate {
             related: (kind != CandidateKind::Host).then_some(base),
             priority: candidate_priority(kind, local_preference),
             foundation: foundation(kind, base.ip(), server.map(|s| s.ip())),
+            mdns_name: None,
         }
     }
 
@@ -150,6 +153,7 @@ impl Candidate {
             related,
             priority,
             foundation: foundation.to_owned(),
+            mdns_name: None,
         })
     }
 
@@ -163,6 +167,7 @@ impl Candidate {
             related: None,
             priority,
             foundation: format!("prflx{:x}", fnv1a(&[address.ip().to_string().as_bytes()])),
+            mdns_name: None,
         }
     }
 
@@ -197,15 +202,29 @@ impl Candidate {
         &self.foundation
     }
 
+    /// For a local host candidate published over mDNS, the `.local` name
+    /// to signal in place of its IP address (browsers' privacy measure).
+    pub fn mdns_name(&self) -> Option<&str> {
+        self.mdns_name.as_deref()
+    }
+
+    pub(crate) fn set_mdns_name(&mut self, name: String) {
+        self.mdns_name = Some(name);
+    }
+
     /// The candidate in SDP attribute form (RFC 8839 section 5.1), without
     /// the `a=` prefix: `candidate:FOUNDATION 1 udp PRIORITY IP PORT typ TYPE
     /// [raddr IP rport PORT]`.
     pub fn to_sdp_attribute(&self) -> String {
+        let host = match &self.mdns_name {
+            Some(name) => name.clone(),
+            None => self.address.ip().to_string(),
+        };
         let mut s = format!(
             "candidate:{} 1 udp {} {} {} typ {}",
             self.foundation,
             self.priority,
-            self.address.ip(),
+            host,
             self.address.port(),
             self.kind.as_str()
         );

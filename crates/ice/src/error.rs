@@ -18,6 +18,10 @@ pub enum IceError {
     /// candidates.
     #[error("an ICE-lite agent only has host candidates")]
     LiteAgent,
+    /// An mDNS name was refused: not a `.local` host name, or too many
+    /// lookups pending.
+    #[error("mDNS candidate refused: {0}")]
+    Mdns(&'static str),
     /// Credentials must be 4-256 (ufrag) and 22-256 (pwd) ice-chars
     /// (RFC 8839 section 5.4).
     #[error("invalid ICE credentials: {0}")]

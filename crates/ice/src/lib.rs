@@ -24,9 +24,14 @@
 //! Renomination (draft-thatcher-ice-renomination) is available with
 //! [`IceConfig::renomination`].
 //!
-//! Not yet implemented (see the project README): mDNS
-//! resolution of `.local` candidates, and TCP candidates. Relayed candidates
-//! come from the caller's TURN client through [`IceAgent::add_local_candidate`].
+//! Browsers' `.local` host candidates (RFC 6762 mDNS) are resolved by the
+//! agent's sans-IO [`MdnsResolver`] ([`IceAgent::add_remote_mdns_candidate`]);
+//! with [`IceConfig::mdns_publish`] the agent also hides its own host
+//! addresses behind random names, answering queries with [`MdnsPublisher`].
+//! The owner carries that traffic on a port-5353 socket.
+//!
+//! Not yet implemented: TCP candidates. Relayed candidates come from the
+//! caller's TURN client through [`IceAgent::add_local_candidate`].
 //!
 //! ## Example: two agents in memory
 //!

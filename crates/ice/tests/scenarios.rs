@@ -380,3 +380,43 @@ fn a_relayed_candidate_connects_two_symmetric_nats() {
     assert_eq!(w.peer(b_id).app_received.last().unwrap().1, b"to b");
     assert_eq!(w.peer(a_id).app_received.last().unwrap().1, b"to a");
 }
+
+#[test]
+fn mdns_hidden_host_candidates_resolve_and_connect() {
+    let seed = seed_from_env_or(17);
+    let _report = SeedReporter::new(seed);
+    let mut config = WorldConfig::new(seed, Placement::Public, Placement::Public, false);
+    config.multicast = true;
+    config.b_config.mdns_publish = true;
+    let mut w = World::new(&config);
+    // B signals a name, not its address.
+    let signalled = w.peer(w.b).agent.local_candidates().next().unwrap().clone();
+    let name = signalled.mdns_name().unwrap().to_owned();
+    assert!(name.ends_with(".local"), "{name}");
+    assert!(signalled.to_sdp_attribute().contains(&name));
+    assert!(!signalled.to_sdp_attribute().contains(&w.b_addr.ip().to_string()));
+
+    assert!(w.run(Duration::from_secs(5), |w| w.connected()), "{:?}", w.sim);
+    let b_addr = w.b_addr;
+    let remote = &w.peer(w.a).agent.remote_candidates()[0];
+    assert_eq!(remote.address(), b_addr, "A resolved B's name to its address");
+    assert_eq!(remote.kind(), CandidateKind::Host);
+    assert_eq!(w.peer(w.a).agent.selected_pair().unwrap().1, b_addr);
+}
+
+#[test]
+fn unresolvable_mdns_candidates_do_not_hang_the_agent() {
+    let seed = seed_from_env_or(18);
+    let _report = SeedReporter::new(seed);
+    // No multicast on this network: B's name never resolves.
+    let mut config = WorldConfig::new(
+        seed,
+        Placement::PortRestrictedCone,
+        Placement::PortRestrictedCone,
+        false,
+    );
+    config.b_config.mdns_publish = true;
+    let mut w = World::new(&config);
+    assert!(w.run(Duration::from_secs(30), |w| w.failed()), "{:?}", w.sim);
+    assert_eq!(w.peer(w.a).agent.stats().mdns_unresolved, 1);
+}

@@ -11,6 +11,38 @@ use rtcwire_netsim::{Datagram, Endpoint, EndpointId, LinkConfig, NatConfig, Netw
 use rtcwire_stun::BindingResponder;
 
 pub const STUN_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
+pub const MDNS_PORT: u16 = 5353;
+/// Where the simulated multicast group relays from.
+pub const MULTICAST_RELAY: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(224, 0, 0, 251)), MDNS_PORT);
+
+/// netsim has no multicast: this endpoint owns 224.0.0.251 on the simulated
+/// network and relays each datagram sent to it to every other member, with
+/// the real sender framed in front. Nothing here touches a real interface.
+pub struct MulticastGroup {
+    pub members: Vec<IpAddr>,
+    pub out: VecDeque<Datagram>,
+}
+
+impl Endpoint for MulticastGroup {
+    fn handle_datagram(&mut self, _now: Instant, d: Datagram) {
+        for m in &self.members {
+            if *m != d.source.ip() {
+                self.out.push_back(Datagram {
+                    source: MULTICAST_RELAY,
+                    destination: SocketAddr::new(*m, MDNS_PORT),
+                    payload: relay_frame(d.source, &d.payload),
+                });
+            }
+        }
+    }
+    fn handle_timeout(&mut self, _now: Instant) {}
+    fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
+        self.out.pop_front()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+}
 pub const STUN_PORT: u16 = 3478;
 
 /// What signalling carries from one agent to the other.
@@ -159,6 +191,19 @@ impl Peer {
 
 impl Endpoint for Peer {
     fn handle_datagram(&mut self, now: Instant, d: Datagram) {
+        if d.destination.port() == MDNS_PORT {
+            // From the simulated multicast group (with the real sender in
+            // front), or a unicast mDNS reply.
+            match (d.source == MULTICAST_RELAY)
+                .then(|| relay_unframe(&d.payload))
+                .flatten()
+            {
+                Some((sender, payload)) => self.agent.handle_mdns_receive(now, sender, payload),
+                None => self.agent.handle_mdns_receive(now, d.source, &d.payload),
+            };
+            self.collect(now);
+            return;
+        }
         if let Some(r) = self.relay {
             if d.source == r.server {
                 if let Some((peer, payload)) = relay_unframe(&d.payload) {
@@ -183,6 +228,14 @@ impl Endpoint for Peer {
         self.collect(now);
     }
     fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
+        if let Some(t) = self.agent.poll_mdns_transmit() {
+            let host = self.agent.local_candidates().next()?.base().ip();
+            return Some(Datagram {
+                source: SocketAddr::new(host, MDNS_PORT),
+                destination: t.destination,
+                payload: t.contents,
+            });
+        }
         if let Some(t) = self.agent.poll_transmit() {
             if let Some(r) = self.relay.filter(|r| r.relayed == t.source) {
                 return Some(Datagram {
@@ -306,6 +359,8 @@ pub struct WorldConfig {
     pub ipv6: bool,
     /// Give A a relayed candidate on a relay at 198.51.100.200.
     pub relay_a: bool,
+    /// Put both peers on a multicast-capable LAN (for mDNS).
+    pub multicast: bool,
 }
 
 impl WorldConfig {
@@ -323,6 +378,7 @@ impl WorldConfig {
             b_role: IceRole::Controlled,
             ipv6: false,
             relay_a: false,
+            multicast: false,
         }
     }
 }
@@ -415,6 +471,17 @@ impl World {
             .unwrap();
         agent_a.add_host_candidate(now, a_addr).unwrap();
         agent_b.add_host_candidate(now, b_addr).unwrap();
+        if config.multicast {
+            let group = sim.add_host(Network::Internet, MULTICAST_RELAY.ip()).unwrap();
+            sim.add_endpoint(
+                group,
+                MulticastGroup {
+                    members: vec![ipa, ipb],
+                    out: VecDeque::new(),
+                },
+            )
+            .unwrap();
+        }
         let mut relay = None;
         if config.relay_a {
             let ip = Ipv4Addr::new(198, 51, 100, 200);
@@ -485,6 +552,18 @@ impl World {
             let peer = self.sim.endpoint_mut::<Peer>(to).unwrap();
             for s in pending {
                 match s {
+                    Signal::Candidate(c) if c.mdns_name().is_some() => {
+                        let name = c.mdns_name().unwrap_or_default();
+                        let port = c.address().port();
+                        let _ = peer.agent.add_remote_mdns_candidate(
+                            now,
+                            name,
+                            port,
+                            c.kind(),
+                            c.priority(),
+                            c.foundation(),
+                        );
+                    }
                     Signal::Candidate(c) => {
                         let remote = Candidate::remote(
                             c.kind(),
