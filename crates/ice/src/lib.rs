@@ -42,8 +42,9 @@
 //! let now = Instant::now();
 //! let mut a = IceAgent::new(IceConfig { seed: Some(1), ..IceConfig::default() }, IceRole::Controlling);
 //! let mut b = IceAgent::new(IceConfig { seed: Some(2), ..IceConfig::default() }, IceRole::Controlled);
-//! let ca = a.add_host_candidate(now, "192.0.2.1:5000".parse().unwrap())?;
-//! let cb = b.add_host_candidate(now, "192.0.2.2:6000".parse().unwrap())?;
+//! let (a_addr, b_addr) = ("192.0.2.1:5000".parse()?, "192.0.2.2:6000".parse()?);
+//! let ca = a.add_host_candidate(now, a_addr)?;
+//! let cb = b.add_host_candidate(now, b_addr)?;
 //! a.set_remote_credentials(now, b.local_credentials().clone())?;
 //! b.set_remote_credentials(now, a.local_credentials().clone())?;
 //! a.add_remote_candidate(now, cb)?;
@@ -59,9 +60,9 @@
 //!     a.handle_timeout(now);
 //!     b.handle_timeout(now);
 //! }
-//! assert_eq!(a.selected_pair(), Some(("192.0.2.1:5000".parse().unwrap(), "192.0.2.2:6000".parse().unwrap())));
-//! assert_eq!(b.selected_pair(), Some(("192.0.2.2:6000".parse().unwrap(), "192.0.2.1:5000".parse().unwrap())));
-//! # Ok::<(), rtcwire_ice::IceError>(())
+//! assert_eq!(a.selected_pair(), Some((a_addr, b_addr)));
+//! assert_eq!(b.selected_pair(), Some((b_addr, a_addr)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 

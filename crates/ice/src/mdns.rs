@@ -27,22 +27,22 @@
 //! resolver.query(start, name, false)?;
 //!
 //! // The first query goes out at once, to the IPv4 group.
-//! let query = resolver.poll_transmit().unwrap();
+//! let query = resolver.poll_transmit().ok_or("no query")?;
 //! assert_eq!(query.destination, MDNS_IPV4);
 //! // ... socket.send_to(&query.contents, query.destination) ...
 //! assert_eq!(resolver.poll_timeout(), Some(start + Duration::from_secs(1)));
 //!
 //! // The browser answers (here built by hand, as it would put it on the wire).
 //! let mut answer = DnsBuilder::response();
-//! answer.answer(name, "192.168.1.10".parse().unwrap(), 120, true)?;
-//! let from: SocketAddr = "192.168.1.10:5353".parse().unwrap();
+//! let ip: IpAddr = "192.168.1.10".parse()?;
+//! answer.answer(name, ip, 120, true)?;
+//! let from: SocketAddr = "192.168.1.10:5353".parse()?;
 //! assert!(resolver.handle_receive(start + Duration::from_millis(3), from, &answer.finish()));
 //!
-//! let ip: IpAddr = "192.168.1.10".parse().unwrap();
 //! assert_eq!(resolver.poll_event(), Some(MdnsEvent::Resolved { name: name.to_string(), address: ip }));
 //! assert_eq!(resolver.lookup(start + Duration::from_secs(60), name), Some(ip));
 //! assert_eq!(resolver.poll_timeout(), None);
-//! # Ok::<(), rtcwire_ice::MdnsError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The owner polls the resolver like the agent: after every input or

@@ -134,7 +134,7 @@
 //!     fn poll_timeout(&self) -> Option<Instant> { self.next }
 //! }
 //!
-//! # fn main() -> Result<(), rtcwire_netsim::SimError> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut sim = Sim::new(rtcwire_netsim::seed_from_env_or(1));
 //! let home = sim.add_nat(Network::Internet, Ipv4Addr::new(203, 0, 113, 1), NatConfig::port_restricted_cone())?;
 //! let office = sim.add_nat(Network::Internet, Ipv4Addr::new(198, 51, 100, 1), NatConfig::full_cone())?;
@@ -146,9 +146,9 @@
 //! // let the server send one datagram out to open it (port 7 -> 49152..).
 //! let echo_addr = SocketAddr::from((Ipv4Addr::new(10, 0, 0, 2), 7));
 //! let echo = sim.add_endpoint(server, Echo { local: echo_addr, out: vec![] })?;
-//! sim.endpoint_mut::<Echo>(echo).unwrap().out.push(Datagram {
+//! sim.endpoint_mut::<Echo>(echo).ok_or("no echo")?.out.push(Datagram {
 //!     source: echo_addr,
-//!     destination: "192.0.2.1:9".parse().unwrap(), // nobody: dropped, counted
+//!     destination: "192.0.2.1:9".parse()?, // nobody: dropped, counted
 //!     payload: vec![],
 //! });
 //! sim.run_for(Duration::from_millis(1))?;
@@ -164,7 +164,7 @@
 //! })?;
 //! sim.run_for(Duration::from_secs(10))?;
 //!
-//! let pongs = sim.endpoint::<Pinger>(pinger).unwrap().pongs;
+//! let pongs = sim.endpoint::<Pinger>(pinger).ok_or("no pinger")?.pongs;
 //! assert!(pongs > 90, "{pongs} pongs\n{sim:?}");
 //! assert_eq!(sim.counters().dropped_no_route, 1);
 //! assert_eq!(sim.now() - start, Duration::from_secs(10));

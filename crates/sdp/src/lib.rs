@@ -47,7 +47,7 @@
 //!     a=sctp-port:5000\r\n\
 //!     a=max-message-size:262144\r\n";
 //! let sdp = SessionDescription::parse(text)?;
-//! assert_eq!(sdp.bundle_mids().unwrap().collect::<Vec<_>>(), ["0"]);
+//! assert_eq!(sdp.bundle_mids().ok_or("no BUNDLE")?.collect::<Vec<_>>(), ["0"]);
 //! let data = &sdp.media[0];
 //! assert_eq!(sdp.ice_credentials(data), Some(("EsAw", "bP+XJMM09aR8AiX1jdukzR6Y")));
 //! assert_eq!(data.sctp_port(), Some(5000));
@@ -55,7 +55,7 @@
 //!
 //! let err = SessionDescription::parse("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\na=rtpmap:x\r\n").unwrap_err();
 //! assert_eq!(err.to_string(), "SDP line 4: rtpmap: `PT encoding/clock-rate[/channels]`, found `a=rtpmap:x`");
-//! # Ok::<(), rtcwire_sdp::ParseError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 

@@ -223,12 +223,12 @@ struct Credentials {
 /// b.add_fingerprint()?;
 /// let len = b.finish().len();
 ///
-/// let client = "203.0.113.9:40000".parse().unwrap();
+/// let client = "203.0.113.9:40000".parse()?;
 /// let mut out = [0u8; 128];
-/// let n = responder.respond(&req[..len], client, &mut out)?.expect("a request gets an answer");
+/// let n = responder.respond(&req[..len], client, &mut out)?.ok_or("a request gets an answer")?;
 /// let resp = Message::parse(&out[..n])?;
 /// assert_eq!(mapped_address(&resp), Some(client));
-/// # Ok::<(), rtcwire_stun::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct BindingResponder {

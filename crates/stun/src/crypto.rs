@@ -8,13 +8,21 @@
 //! `crc32fast`.
 
 use hmac::{Mac, digest::KeyInit};
+use sha1::Digest;
 
 /// HMAC-SHA1 whose inner and outer pads were hashed once, at key time.
 pub(crate) type HmacSha1 = hmac::Hmac<sha1::Sha1>;
 
 pub(crate) fn hmac_sha1_key(key: &[u8]) -> HmacSha1 {
-    // `Hmac` accepts keys of any length (longer ones are hashed first).
-    <HmacSha1 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
+    // RFC 2104: a key longer than the 64-byte block is hashed first, a
+    // shorter one zero-padded; doing that here makes keying infallible.
+    let mut block = [0u8; 64];
+    if key.len() > block.len() {
+        block[..20].copy_from_slice(&sha1::Sha1::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    <HmacSha1 as KeyInit>::new(&block.into())
 }
 
 /// HMAC-SHA1 of `parts` concatenated, with a pre-keyed context.
@@ -103,6 +111,20 @@ mod tests {
             [
                 0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74, 0x16, 0xd5, 0xf1, 0x84, 0xdf,
                 0x9c, 0x25, 0x9a, 0x7c, 0x79
+            ]
+        );
+    }
+
+    #[test]
+    fn hmac_sha1_keys_longer_than_a_block_are_hashed() {
+        // RFC 2202 test case 6: an 80-byte key.
+        let key = hmac_sha1_key(&[0xaa; 80]);
+        let tag = hmac_sha1(&key, &[b"Test Using Larger Than Block-Size Key - Hash Key First"]);
+        assert_eq!(
+            tag,
+            [
+                0xaa, 0x4a, 0xe5, 0xe1, 0x52, 0x72, 0xd0, 0x0e, 0x95, 0x70, 0x56, 0x37, 0xce, 0x8a, 0x3b,
+                0x55, 0xed, 0x40, 0x21, 0x12
             ]
         );
     }

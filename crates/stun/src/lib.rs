@@ -95,6 +95,3 @@ pub struct Transmit<'a> {
     /// The datagram.
     pub contents: &'a [u8],
 }
-
-#[cfg(test)]
-mod tests;

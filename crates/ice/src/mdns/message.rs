@@ -457,9 +457,9 @@ fn read_record(buf: &[u8], pos: usize) -> Result<(RawRecord<'_>, usize), MdnsErr
 /// let bytes = query.finish();
 /// let parsed = DnsMessage::parse(&bytes)?;
 /// assert!(!parsed.is_response());
-/// let q = parsed.questions().next().unwrap();
+/// let q = parsed.questions().next().ok_or("no question")?;
 /// assert!(q.name.matches("1F2E3D4C-5B6A-4978-8695-A4B3C2D1E0F9.local"));
-/// # Ok::<(), rtcwire_ice::MdnsError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct DnsBuilder {

@@ -98,19 +98,20 @@ struct Published {
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
 /// let config = MdnsPublisherConfig { announcements: 0, ..MdnsPublisherConfig::default() };
 /// let mut publisher = MdnsPublisher::new(config);
-/// let name = publisher.publish(now, &mut rng, "192.168.1.2".parse().unwrap())?;
+/// let ip: std::net::IpAddr = "192.168.1.2".parse()?;
+/// let name = publisher.publish(now, &mut rng, ip)?;
 /// assert!(name.ends_with(".local") && name.len() == 36 + 6);
 /// // ... signal the candidate as `<name> <port> typ host` ...
 ///
 /// let mut query = DnsBuilder::query();
 /// query.question(&name, DNS_TYPE_A, false)?;
-/// let from: SocketAddr = "192.168.1.7:5353".parse().unwrap();
+/// let from: SocketAddr = "192.168.1.7:5353".parse()?;
 /// assert!(publisher.handle_receive(now, from, query.as_bytes()));
-/// let answer = publisher.poll_transmit().unwrap();
+/// let answer = publisher.poll_transmit().ok_or("no answer")?;
 /// assert_eq!(answer.destination, MDNS_IPV4);
-/// let record = DnsMessage::parse(&answer.contents)?.records().next().unwrap();
-/// assert_eq!(record.address, "192.168.1.2".parse::<std::net::IpAddr>().unwrap());
-/// # Ok::<(), rtcwire_ice::MdnsError>(())
+/// let record = DnsMessage::parse(&answer.contents)?.records().next().ok_or("no record")?;
+/// assert_eq!(record.address, ip);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct MdnsPublisher {

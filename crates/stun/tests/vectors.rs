@@ -1,10 +1,12 @@
 //! RFC 5769 test vectors, malformed input, and round trips.
+// Helpers outside #[test] functions unwrap too: this is test code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 
 use proptest::prelude::*;
 
-use crate::*;
+use rtcwire_stun::*;
 
 const SHORT_TERM_PASSWORD: &str = "VOkJxbRl1RmTxUk/WvJxBt";
 
