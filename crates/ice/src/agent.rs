@@ -1535,15 +1535,7 @@ impl IceAgent {
         if ok {
             self.stats.checks_answered += 1;
             let contents = b.finish().to_vec();
-            push_bounded(
-                &mut self.transmits,
-                Transmit {
-                    source: destination,
-                    destination: source,
-                    contents,
-                },
-                MAX_QUEUED_TRANSMITS,
-            );
+            self.queue_answer(source, destination, contents);
         }
     }
 
@@ -1569,16 +1561,19 @@ impl IceAgent {
             && b.add_fingerprint().is_ok();
         if ok {
             let contents = b.finish().to_vec();
-            push_bounded(
-                &mut self.transmits,
-                Transmit {
-                    source: destination,
-                    destination: source,
-                    contents,
-                },
-                MAX_QUEUED_TRANSMITS,
-            );
+            self.queue_answer(source, destination, contents);
         }
+    }
+
+    /// Queues an answer to a request that came from `source` to our
+    /// `destination`.
+    fn queue_answer(&mut self, source: SocketAddr, destination: SocketAddr, contents: Vec<u8>) {
+        let transmit = Transmit {
+            source: destination,
+            destination: source,
+            contents,
+        };
+        push_bounded(&mut self.transmits, transmit, MAX_QUEUED_TRANSMITS);
     }
 
     /// The next datagram to send.
