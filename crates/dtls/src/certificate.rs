@@ -5,7 +5,6 @@
 //! RFC 8842 section 5). Nothing else about a peer's certificate is checked:
 //! no chain, no names, no dates.
 // Used by the state machines in progress.
-#![allow(dead_code)]
 
 use std::fmt;
 use std::str::FromStr;

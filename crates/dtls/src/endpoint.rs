@@ -7,15 +7,14 @@ use std::time::{Duration, Instant};
 
 use crate::certificate::{DtlsCertificate, Fingerprint, verify_fingerprint};
 use crate::cipher::RecordCipher;
-use crate::codec::Reader;
 use crate::crypto::{self, CipherSuite, HashAlg, KeyExchange, constant_time_eq};
 use crate::error::Error;
-use crate::extensions::Extension;
-use crate::fragment::{Reassembler, fragment, full_message};
+use crate::extensions::{Extension, ec_point_format, named_group, srtp_profile};
+use crate::fragment::{Reassembler, fragment, full_message, handshake_fragments};
 use crate::handshake::{
-    CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange, Finished,
-    HANDSHAKE_HEADER_LEN, HandshakeHeader, HandshakeMessage, HandshakeType, HelloVerifyRequest, ServerHello,
-    ServerKeyExchange,
+    COMPRESSION_NULL, CertificateMsg, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
+    Finished, HANDSHAKE_HEADER_LEN, HandshakeMessage, HandshakeType, HelloVerifyRequest, ServerHello,
+    ServerKeyExchange, certificate_type,
 };
 use crate::record::{
     ContentType, DTLS_1_0, DTLS_1_2, RECORD_HEADER_LEN, RecordHeader, ReplayWindow, records,
@@ -38,20 +37,20 @@ impl SrtpProfile {
     /// The IANA number.
     pub const fn to_u16(self) -> u16 {
         match self {
-            SrtpProfile::Aes128CmHmacSha1_80 => 0x0001,
-            SrtpProfile::Aes128CmHmacSha1_32 => 0x0002,
-            SrtpProfile::AeadAes128Gcm => 0x0007,
-            SrtpProfile::AeadAes256Gcm => 0x0008,
+            SrtpProfile::Aes128CmHmacSha1_80 => srtp_profile::SRTP_AES128_CM_HMAC_SHA1_80,
+            SrtpProfile::Aes128CmHmacSha1_32 => srtp_profile::SRTP_AES128_CM_HMAC_SHA1_32,
+            SrtpProfile::AeadAes128Gcm => srtp_profile::SRTP_AEAD_AES_128_GCM,
+            SrtpProfile::AeadAes256Gcm => srtp_profile::SRTP_AEAD_AES_256_GCM,
         }
     }
 
     /// From the IANA number.
     pub const fn from_u16(v: u16) -> Option<SrtpProfile> {
         Some(match v {
-            0x0001 => SrtpProfile::Aes128CmHmacSha1_80,
-            0x0002 => SrtpProfile::Aes128CmHmacSha1_32,
-            0x0007 => SrtpProfile::AeadAes128Gcm,
-            0x0008 => SrtpProfile::AeadAes256Gcm,
+            srtp_profile::SRTP_AES128_CM_HMAC_SHA1_80 => SrtpProfile::Aes128CmHmacSha1_80,
+            srtp_profile::SRTP_AES128_CM_HMAC_SHA1_32 => SrtpProfile::Aes128CmHmacSha1_32,
+            srtp_profile::SRTP_AEAD_AES_128_GCM => SrtpProfile::AeadAes128Gcm,
+            srtp_profile::SRTP_AEAD_AES_256_GCM => SrtpProfile::AeadAes256Gcm,
             _ => return None,
         })
     }
@@ -271,6 +270,22 @@ enum State {
     Done,
 }
 
+/// Our ECDHE groups, in order of preference.
+const OUR_GROUPS: [u16; 2] = [named_group::X25519, named_group::SECP256R1];
+
+/// Alert descriptions (RFC 5246 section 7.2).
+mod alert {
+    pub(super) const UNEXPECTED_MESSAGE: u8 = 10;
+    pub(super) const HANDSHAKE_FAILURE: u8 = 40;
+    pub(super) const BAD_CERTIFICATE: u8 = 42;
+    pub(super) const ILLEGAL_PARAMETER: u8 = 47;
+    pub(super) const DECODE_ERROR: u8 = 50;
+    pub(super) const DECRYPT_ERROR: u8 = 51;
+    pub(super) const PROTOCOL_VERSION: u8 = 70;
+    pub(super) const INTERNAL_ERROR: u8 = 80;
+    pub(super) const NO_RENEGOTIATION: u8 = 100;
+}
+
 /// Largest handshake transcript kept (a few certificates).
 const MAX_TRANSCRIPT: usize = 64 * 1024;
 /// Epoch-1 records buffered while waiting for ChangeCipherSpec.
@@ -451,9 +466,9 @@ impl DtlsEndpoint {
 
     fn client_hello(&self, cookie: Vec<u8>) -> ClientHello {
         let mut extensions = vec![
-            Extension::SupportedGroups(vec![29, 23]),
-            Extension::EcPointFormats(vec![0]),
-            Extension::SignatureAlgorithms(vec![0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501]),
+            Extension::SupportedGroups(OUR_GROUPS.to_vec()),
+            Extension::EcPointFormats(vec![ec_point_format::UNCOMPRESSED]),
+            Extension::SignatureAlgorithms(crypto::SUPPORTED_SIGNATURE_SCHEMES.to_vec()),
             Extension::ExtendedMasterSecret,
             Extension::RenegotiationInfo(Vec::new()),
         ];
@@ -469,7 +484,7 @@ impl DtlsEndpoint {
             session_id: Vec::new(),
             cookie,
             cipher_suites: self.config.cipher_suites.iter().map(|s| s.to_u16()).collect(),
-            compression_methods: vec![0],
+            compression_methods: vec![COMPRESSION_NULL],
             extensions,
         }
     }
@@ -477,6 +492,16 @@ impl DtlsEndpoint {
     /// Sends application data (one record). Fails before the handshake is
     /// done or if `data` does not fit the MTU.
     pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
+        let mut datagram = Vec::with_capacity(data.len() + RECORD_HEADER_LEN + 24);
+        self.seal_application_data(data, &mut datagram)?;
+        self.queue_transmit(datagram);
+        Ok(())
+    }
+
+    /// Seals `data` as one application-data record into `out` (cleared
+    /// first): the datagram to send. The per-packet path: nothing is
+    /// allocated once `out` has room for `data.len() + 37` bytes.
+    pub fn seal_application_data(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         if self.dtls_state != DtlsState::Connected {
             return Err(Error::UnexpectedMessage(
                 "application data before the handshake finished",
@@ -486,9 +511,47 @@ impl DtlsEndpoint {
         if data.len() + overhead > self.config.mtu {
             return Err(Error::TooLarge("application data larger than the MTU allows"));
         }
-        let record = self.seal_record(ContentType::ApplicationData, 1, data)?;
-        self.queue_transmit(record);
-        Ok(())
+        out.clear();
+        self.seal_record_into(ContentType::ApplicationData, 1, data, out)
+    }
+
+    /// Opens, in place, a datagram that holds exactly one application-data
+    /// record, and returns its plaintext: the per-packet path, with no copy
+    /// and no event. Returns `None` for anything else (handshake records,
+    /// alerts, several records, a record that fails authentication or the
+    /// replay check): give those to [`handle_receive`](DtlsEndpoint::handle_receive).
+    pub fn open_application_data<'a>(&mut self, datagram: &'a mut [u8]) -> Option<&'a [u8]> {
+        if self.dtls_state != DtlsState::Connected {
+            return None;
+        }
+        let (header, fragment_len) = {
+            let mut it = records(datagram);
+            let (header, fragment) = it.next()?.ok()?;
+            if it.next().is_some() {
+                return None;
+            }
+            (header, fragment.len())
+        };
+        if header.content_type != ContentType::ApplicationData
+            || header.epoch != 1
+            || !self.replay[1].check(header.sequence)
+            || RECORD_HEADER_LEN + fragment_len != datagram.len()
+        {
+            return None;
+        }
+        let cipher = self.read_cipher.as_ref()?;
+        let fragment = &mut datagram[RECORD_HEADER_LEN..];
+        let plaintext = cipher
+            .open(
+                header.epoch,
+                header.sequence,
+                header.content_type.to_u8(),
+                header.version,
+                fragment,
+            )
+            .ok()?;
+        self.replay[1].accept(header.sequence);
+        Some(plaintext)
     }
 
     /// Sends close_notify and closes.
@@ -614,29 +677,26 @@ impl DtlsEndpoint {
         }
     }
 
-    fn handle_handshake_record(&mut self, now: Instant, epoch: u16, mut data: &[u8]) {
-        while !data.is_empty() {
-            let mut r = Reader::new(data);
-            let Ok(header) = HandshakeHeader::parse(&mut r) else {
+    fn handle_handshake_record(&mut self, now: Instant, epoch: u16, data: &[u8]) {
+        for item in handshake_fragments(data) {
+            let Ok((header, frag)) = item else {
                 self.dropped += 1;
                 return;
             };
-            let Ok(frag) = r.take(header.fragment_length as usize) else {
-                self.dropped += 1;
-                return;
-            };
-            data = r.rest();
-            // A Finished must come protected (epoch 1); anything else in
-            // epoch 0 (RFC 6347: the peer's retransmissions keep their epoch).
+            // A Finished must come protected (epoch 1), anything else in
+            // epoch 0 (the peer's retransmissions keep their epoch).
             if (header.msg_type == HandshakeType::Finished) != (epoch == 1) {
                 self.dropped += 1;
                 continue;
             }
+            // A message before the one expected was delivered already: the
+            // peer is repeating a flight we answered.
+            let old = header.message_seq < self.reassembler.next_seq();
             match self.reassembler.push(&header, frag) {
-                Ok(true) => {}
-                Ok(false) => self.peer_retransmitted(now),
+                Ok(false) if old => self.peer_retransmitted(now),
+                Ok(_) => {}
                 Err(e) => {
-                    self.fail(e, Some(Alert::fatal(50)));
+                    self.fail(e, Some(Alert::fatal(alert::DECODE_ERROR)));
                     return;
                 }
             }
@@ -671,7 +731,7 @@ impl DtlsEndpoint {
         let Some(cipher) = self.pending_read_cipher.take() else {
             self.fail(
                 Error::UnexpectedMessage("ChangeCipherSpec before keys"),
-                Some(Alert::fatal(10)),
+                Some(Alert::fatal(alert::UNEXPECTED_MESSAGE)),
             );
             return;
         };
@@ -713,7 +773,7 @@ impl DtlsEndpoint {
             let message = match HandshakeMessage::parse(msg_type, &body) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.fail(e, Some(Alert::fatal(50)));
+                    self.fail(e, Some(Alert::fatal(alert::DECODE_ERROR)));
                     return;
                 }
             };
@@ -736,7 +796,10 @@ impl DtlsEndpoint {
         body: &[u8],
     ) -> Result<(), (Error, Option<Alert>)> {
         if self.transcript.len() + HANDSHAKE_HEADER_LEN + body.len() > MAX_TRANSCRIPT {
-            return Err((Error::TooLarge("handshake transcript"), Some(Alert::fatal(80))));
+            return Err((
+                Error::TooLarge("handshake transcript"),
+                Some(Alert::fatal(alert::INTERNAL_ERROR)),
+            ));
         }
         self.transcript
             .extend_from_slice(&full_message(msg_type, seq, body));
@@ -752,7 +815,12 @@ impl DtlsEndpoint {
         seq: u16,
         body: &[u8],
     ) -> Result<State, (Error, Option<Alert>)> {
-        let unexpected = |what: &'static str| (Error::UnexpectedMessage(what), Some(Alert::fatal(10)));
+        let unexpected = |what: &'static str| {
+            (
+                Error::UnexpectedMessage(what),
+                Some(Alert::fatal(alert::UNEXPECTED_MESSAGE)),
+            )
+        };
         match (state, message) {
             // ---------------------------------------------------- client
             (State::ClientHelloSent { .. }, HandshakeMessage::HelloVerifyRequest(hvr)) => {
@@ -767,9 +835,8 @@ impl DtlsEndpoint {
             }
             (State::ClientHelloSent { hello }, HandshakeMessage::ServerHello(sh)) => {
                 self.transcript.clear();
-                let mut hello_body = Vec::new();
-                HandshakeMessage::ClientHello(hello)
-                    .write_body(&mut hello_body)
+                let hello_body = HandshakeMessage::ClientHello(hello)
+                    .to_body()
                     .map_err(|e| (e, None))?;
                 // The ClientHello with the cookie was the last one sent, as
                 // message 0 or 1.
@@ -793,7 +860,7 @@ impl DtlsEndpoint {
                 signed.extend_from_slice(&self.server_random);
                 signed.extend_from_slice(&ske.signed_params());
                 crypto::verify_signature(&certificate, ske.signature_scheme, &signed, &ske.signature)
-                    .map_err(|e| (e, Some(Alert::fatal(51))))?;
+                    .map_err(|e| (e, Some(Alert::fatal(alert::DECRYPT_ERROR))))?;
                 Ok(State::ExpectCertificateRequest {
                     kx_public: ske.public_key,
                     group: ske.named_group,
@@ -810,7 +877,7 @@ impl DtlsEndpoint {
                 Error::UnexpectedMessage(
                     "server did not request a certificate (WebRTC needs mutual authentication)",
                 ),
-                Some(Alert::fatal(40)),
+                Some(Alert::fatal(alert::HANDSHAKE_FAILURE)),
             )),
             (State::ExpectServerHelloDone { kx_public, group, .. }, HandshakeMessage::ServerHelloDone) => {
                 self.record_transcript(HandshakeType::ServerHelloDone, seq, body)?;
@@ -838,7 +905,7 @@ impl DtlsEndpoint {
             (State::ExpectCertificateVerify { certificate }, HandshakeMessage::CertificateVerify(cv)) => {
                 // Signed: every handshake message before this one.
                 crypto::verify_signature(&certificate, cv.signature_scheme, &self.transcript, &cv.signature)
-                    .map_err(|e| (e, Some(Alert::fatal(51))))?;
+                    .map_err(|e| (e, Some(Alert::fatal(alert::DECRYPT_ERROR))))?;
                 self.record_transcript(HandshakeType::CertificateVerify, seq, body)?;
                 Ok(State::ExpectChangeCipherSpec)
             }
@@ -853,7 +920,7 @@ impl DtlsEndpoint {
                     &crypto::hash(hash, &self.transcript),
                 );
                 if !constant_time_eq(&expected, &fin.verify_data) {
-                    return Err((Error::BadFinished, Some(Alert::fatal(51))));
+                    return Err((Error::BadFinished, Some(Alert::fatal(alert::DECRYPT_ERROR))));
                 }
                 self.record_transcript(HandshakeType::Finished, seq, body)?;
                 if self.role == Role::Server {
@@ -869,7 +936,7 @@ impl DtlsEndpoint {
                 // Renegotiation is refused (RFC 5746 spirit): warn, stay.
                 self.send_alert(Alert {
                     level: 1,
-                    description: 100,
+                    description: alert::NO_RENEGOTIATION,
                 });
                 Ok(State::Connected)
             }
@@ -884,17 +951,20 @@ impl DtlsEndpoint {
         if sh.server_version != DTLS_1_2 {
             return Err((
                 Error::Negotiation("server chose a version other than DTLS 1.2"),
-                Some(Alert::fatal(70)),
+                Some(Alert::fatal(alert::PROTOCOL_VERSION)),
             ));
         }
         let suite = CipherSuite::from_u16(sh.cipher_suite)
             .filter(|s| self.config.cipher_suites.contains(s))
             .ok_or((
                 Error::Negotiation("server chose a cipher suite we did not offer"),
-                Some(Alert::fatal(47)),
+                Some(Alert::fatal(alert::ILLEGAL_PARAMETER)),
             ))?;
-        if sh.compression_method != 0 {
-            return Err((Error::Negotiation("compression"), Some(Alert::fatal(47))));
+        if sh.compression_method != COMPRESSION_NULL {
+            return Err((
+                Error::Negotiation("compression"),
+                Some(Alert::fatal(alert::ILLEGAL_PARAMETER)),
+            ));
         }
         let mut ems = false;
         for ext in &sh.extensions {
@@ -907,7 +977,7 @@ impl DtlsEndpoint {
                         .filter(|p| self.config.srtp_profiles.contains(p))
                         .ok_or((
                             Error::Negotiation("server chose an SRTP profile we did not offer"),
-                            Some(Alert::fatal(47)),
+                            Some(Alert::fatal(alert::ILLEGAL_PARAMETER)),
                         ))?;
                     self.srtp_profile = Some(profile);
                 }
@@ -917,7 +987,7 @@ impl DtlsEndpoint {
         if !ems {
             return Err((
                 Error::Negotiation("extended master secret is required"),
-                Some(Alert::fatal(40)),
+                Some(Alert::fatal(alert::HANDSHAKE_FAILURE)),
             ));
         }
         self.server_random = sh.random;
@@ -928,10 +998,10 @@ impl DtlsEndpoint {
     fn verify_peer_certificate(&mut self, c: CertificateMsg) -> Result<Vec<u8>, (Error, Option<Alert>)> {
         let certificate = c.certificates.into_iter().next().ok_or((
             Error::Certificate("the peer sent no certificate"),
-            Some(Alert::fatal(42)),
+            Some(Alert::fatal(alert::BAD_CERTIFICATE)),
         ))?;
         verify_fingerprint(&certificate, &self.expected_fingerprints)
-            .map_err(|e| (e, Some(Alert::fatal(42))))?;
+            .map_err(|e| (e, Some(Alert::fatal(alert::BAD_CERTIFICATE))))?;
         self.peer_certificate = Some(certificate.clone());
         Ok(certificate)
     }
@@ -944,7 +1014,7 @@ impl DtlsEndpoint {
         server_public: &[u8],
         group: u16,
     ) -> Result<(), (Error, Option<Alert>)> {
-        let kx = KeyExchange::new(group).map_err(|e| (e, Some(Alert::fatal(40))))?;
+        let kx = KeyExchange::new(group).map_err(|e| (e, Some(Alert::fatal(alert::HANDSHAKE_FAILURE))))?;
         let public_key = kx.public_key().to_vec();
         let mut items = Vec::new();
 
@@ -991,8 +1061,7 @@ impl DtlsEndpoint {
                     server_version: DTLS_1_0,
                     cookie,
                 });
-                let mut body = Vec::new();
-                hvr.write_body(&mut body).map_err(|e| (e, None))?;
+                let body = hvr.to_body().map_err(|e| (e, None))?;
                 for frag in fragment(
                     HandshakeType::HelloVerifyRequest,
                     seq,
@@ -1010,7 +1079,10 @@ impl DtlsEndpoint {
         }
         // Version: a 1.2 (or 1.3-offering 1.2) client gets 1.2.
         if ch.client_version != DTLS_1_2 && ch.client_version != DTLS_1_0 {
-            return Err((Error::Negotiation("client version"), Some(Alert::fatal(70))));
+            return Err((
+                Error::Negotiation("client version"),
+                Some(Alert::fatal(alert::PROTOCOL_VERSION)),
+            ));
         }
         let suite = self
             .config
@@ -1020,7 +1092,7 @@ impl DtlsEndpoint {
             .find(|s| ch.cipher_suites.contains(&s.to_u16()) && s.uses_ecdsa())
             .ok_or((
                 Error::Negotiation("no common cipher suite"),
-                Some(Alert::fatal(40)),
+                Some(Alert::fatal(alert::HANDSHAKE_FAILURE)),
             ))?;
         let mut ems = false;
         let mut groups: &[u16] = &[];
@@ -1042,7 +1114,7 @@ impl DtlsEndpoint {
                 Extension::RenegotiationInfo(data) if !data.is_empty() => {
                     return Err((
                         Error::Negotiation("renegotiation is refused"),
-                        Some(Alert::fatal(40)),
+                        Some(Alert::fatal(alert::HANDSHAKE_FAILURE)),
                     ));
                 }
                 _ => {}
@@ -1051,17 +1123,21 @@ impl DtlsEndpoint {
         if !ems {
             return Err((
                 Error::Negotiation("extended master secret is required"),
-                Some(Alert::fatal(40)),
+                Some(Alert::fatal(alert::HANDSHAKE_FAILURE)),
             ));
         }
         // Our preference among what the client supports (no groups listed
         // means the RFC 4492 defaults, which include P-256).
-        let group = [29u16, 23]
+        let group = OUR_GROUPS
             .into_iter()
             .find(|g| groups.is_empty() || groups.contains(g))
-            .ok_or((Error::Negotiation("no common group"), Some(Alert::fatal(40))))?;
+            .ok_or((
+                Error::Negotiation("no common group"),
+                Some(Alert::fatal(alert::HANDSHAKE_FAILURE)),
+            ))?;
         self.client_random = ch.random;
-        crypto::fill_random(&mut self.server_random).map_err(|e| (e, Some(Alert::fatal(80))))?;
+        crypto::fill_random(&mut self.server_random)
+            .map_err(|e| (e, Some(Alert::fatal(alert::INTERNAL_ERROR))))?;
         self.suite = Some(suite);
         self.srtp_profile = srtp;
         self.reassembler = Reassembler::new(seq.wrapping_add(1));
@@ -1074,7 +1150,7 @@ impl DtlsEndpoint {
             Extension::ExtendedMasterSecret,
         ];
         if point_formats {
-            extensions.push(Extension::EcPointFormats(vec![0]));
+            extensions.push(Extension::EcPointFormats(vec![ec_point_format::UNCOMPRESSED]));
         }
         if let Some(p) = srtp {
             extensions.push(Extension::UseSrtp {
@@ -1087,10 +1163,10 @@ impl DtlsEndpoint {
             random: self.server_random,
             session_id: Vec::new(),
             cipher_suite: suite.to_u16(),
-            compression_method: 0,
+            compression_method: COMPRESSION_NULL,
             extensions,
         });
-        let kx = KeyExchange::new(group).map_err(|e| (e, Some(Alert::fatal(80))))?;
+        let kx = KeyExchange::new(group).map_err(|e| (e, Some(Alert::fatal(alert::INTERNAL_ERROR))))?;
         let mut ske = ServerKeyExchange {
             named_group: group,
             public_key: kx.public_key().to_vec(),
@@ -1106,8 +1182,8 @@ impl DtlsEndpoint {
             certificates: vec![self.config.certificate.der().to_vec()],
         });
         let cr = HandshakeMessage::CertificateRequest(CertificateRequest {
-            certificate_types: vec![64, 1],
-            signature_schemes: vec![0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501],
+            certificate_types: vec![certificate_type::ECDSA_SIGN, certificate_type::RSA_SIGN],
+            signature_schemes: crypto::SUPPORTED_SIGNATURE_SCHEMES.to_vec(),
             authorities: Vec::new(),
         });
         let items = vec![
@@ -1139,7 +1215,7 @@ impl DtlsEndpoint {
         let hash = self.suite.map(CipherSuite::hash).unwrap_or(HashAlg::Sha256);
         let master = self.master.ok_or((
             Error::UnexpectedMessage("Finished before keys"),
-            Some(Alert::fatal(80)),
+            Some(Alert::fatal(alert::INTERNAL_ERROR)),
         ))?;
         let verify_data = crypto::verify_data(hash, &master, client, &crypto::hash(hash, &self.transcript));
         Ok(HandshakeMessage::Finished(Finished {
@@ -1151,10 +1227,12 @@ impl DtlsEndpoint {
     fn derive_keys(&mut self, kx: KeyExchange, peer_public: &[u8]) -> Result<(), (Error, Option<Alert>)> {
         let suite = self.suite.ok_or((
             Error::UnexpectedMessage("keys before a cipher suite"),
-            Some(Alert::fatal(80)),
+            Some(Alert::fatal(alert::INTERNAL_ERROR)),
         ))?;
         let hash = suite.hash();
-        let pre_master = kx.agree(peer_public).map_err(|e| (e, Some(Alert::fatal(47))))?;
+        let pre_master = kx
+            .agree(peer_public)
+            .map_err(|e| (e, Some(Alert::fatal(alert::ILLEGAL_PARAMETER))))?;
         let session_hash = crypto::hash(hash, &self.transcript);
         let master = crypto::extended_master_secret(hash, &pre_master, &session_hash);
         let key_block = crypto::key_block(
@@ -1165,7 +1243,7 @@ impl DtlsEndpoint {
             RecordCipher::key_block_len(suite),
         );
         let (ours, theirs) = RecordCipher::pair(suite, &key_block, self.role == Role::Client)
-            .map_err(|e| (e, Some(Alert::fatal(80))))?;
+            .map_err(|e| (e, Some(Alert::fatal(alert::INTERNAL_ERROR))))?;
         self.master = Some(master);
         self.write_cipher = Some(ours);
         self.pending_read_cipher = Some(theirs);
@@ -1196,8 +1274,8 @@ impl DtlsEndpoint {
     // ------------------------------------------------------------ flights
 
     fn handshake_item(&mut self, message: HandshakeMessage) -> FlightItem {
-        let mut body = Vec::new();
-        let _ = message.write_body(&mut body);
+        // Our own ClientHello always encodes (it is far below every limit).
+        let body = message.to_body().unwrap_or_default();
         let seq = self.next_send_seq;
         self.next_send_seq = self.next_send_seq.wrapping_add(1);
         FlightItem::Handshake {
@@ -1221,10 +1299,9 @@ impl DtlsEndpoint {
         message: HandshakeMessage,
         epoch: u16,
     ) -> Result<FlightItem, (Error, Option<Alert>)> {
-        let mut body = Vec::new();
-        message
-            .write_body(&mut body)
-            .map_err(|e| (e, Some(Alert::fatal(80))))?;
+        let body = message
+            .to_body()
+            .map_err(|e| (e, Some(Alert::fatal(alert::INTERNAL_ERROR))))?;
         let seq = self.next_send_seq;
         self.next_send_seq = self.next_send_seq.wrapping_add(1);
         self.record_transcript(message.msg_type(), seq, &body)?;
@@ -1308,12 +1385,26 @@ impl DtlsEndpoint {
         epoch: u16,
         payload: &[u8],
     ) -> Result<Vec<u8>, Error> {
+        let mut record = Vec::with_capacity(RECORD_HEADER_LEN + payload.len() + 32);
+        self.seal_record_into(content_type, epoch, payload, &mut record)?;
+        Ok(record)
+    }
+
+    /// Appends one record at `epoch` to `out`: header, then the plaintext or
+    /// its AEAD protection, sealed in place (the explicit nonce's room is
+    /// left before the payload, so nothing moves).
+    fn seal_record_into(
+        &mut self,
+        content_type: ContentType,
+        epoch: u16,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         let slot = usize::from(epoch.min(1));
         let sequence = self.write_seq[slot];
         if sequence >= 1 << 48 {
             return Err(Error::TooLarge("record sequence numbers exhausted"));
         }
-        self.write_seq[slot] += 1;
         let version =
             if epoch == 0 && matches!(self.state, State::ClientStart | State::ClientHelloSent { .. }) {
                 // Like OpenSSL and browsers: the first ClientHello's record says 1.0.
@@ -1328,17 +1419,36 @@ impl DtlsEndpoint {
             sequence,
             length: payload.len() as u16,
         };
-        let mut record = Vec::with_capacity(RECORD_HEADER_LEN + payload.len() + 32);
-        header.write(&mut record);
-        record.extend_from_slice(payload);
-        if epoch > 0 {
+        let start = out.len();
+        if epoch == 0 {
+            header.write(out);
+            out.extend_from_slice(payload);
+        } else {
             let cipher = self
                 .write_cipher
                 .as_ref()
                 .ok_or(Error::UnexpectedMessage("protected record before keys"))?;
-            cipher.seal(epoch, sequence, content_type as u8, version, &mut record)?;
+            let nonce = cipher.explicit_nonce_len();
+            let seal = |record: &mut Vec<u8>| {
+                header.write(record);
+                record.resize(RECORD_HEADER_LEN + nonce, 0);
+                record.extend_from_slice(payload);
+                cipher.seal_reserved(epoch, sequence, content_type.to_u8(), version, record)
+            };
+            if start == 0 {
+                // The common case (one record per datagram): in `out` itself.
+                if let Err(e) = seal(out) {
+                    out.clear();
+                    return Err(e);
+                }
+            } else {
+                let mut record = Vec::with_capacity(RECORD_HEADER_LEN + nonce + payload.len() + 16);
+                seal(&mut record)?;
+                out.extend_from_slice(&record);
+            }
         }
-        Ok(record)
+        self.write_seq[slot] += 1;
+        Ok(())
     }
 
     fn send_alert(&mut self, alert: Alert) {

@@ -7,12 +7,12 @@
 //! browsers send to offer DTLS 1.3. Everything else (key_share, psk modes,
 //! padding, GREASE, ...) is kept as [`Extension::Unknown`] with its bytes,
 //! so a hello re-encodes exactly.
-#![allow(dead_code)] // used by the state machines in progress
 
 use crate::Error;
 use crate::codec::{LengthPrefix, Reader, put_nested, put_u16, put_u16_list, put_vec8, u16_list};
 
 /// Extension type numbers (IANA "TLS ExtensionType Values").
+#[allow(dead_code)] // the registry, kept whole as documentation
 pub(crate) mod ext {
     /// server_name (RFC 6066).
     pub(crate) const SERVER_NAME: u16 = 0;
@@ -53,6 +53,7 @@ pub(crate) mod srtp_profile {
 }
 
 /// Named groups for ECDHE (IANA "TLS Supported Groups").
+#[allow(dead_code)] // the registry, kept whole as documentation
 pub(crate) mod named_group {
     /// secp256r1 (P-256).
     pub(crate) const SECP256R1: u16 = 23;
@@ -67,6 +68,7 @@ pub(crate) mod named_group {
 
 /// Signature schemes, as TLS 1.2 SignatureAndHashAlgorithm pairs (hash
 /// byte, signature byte) which RFC 8446 renamed.
+#[allow(dead_code)] // the registry, kept whole as documentation
 pub(crate) mod signature_scheme {
     /// rsa_pkcs1_sha256.
     pub(crate) const RSA_PKCS1_SHA256: u16 = 0x0401;
@@ -287,6 +289,7 @@ pub(crate) fn write_extensions(exts: &[Extension], out: &mut Vec<u8>) -> Result<
 }
 
 /// The first extension of type `extension_type`.
+#[allow(dead_code)] // used by the fuzzing harness and tests
 pub(crate) fn find(exts: &[Extension], extension_type: u16) -> Option<&Extension> {
     exts.iter().find(|e| e.extension_type() == extension_type)
 }

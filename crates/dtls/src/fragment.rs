@@ -15,7 +15,6 @@
 //! - at most [`MAX_BUFFERED`] (256 KiB) of message bodies are held; when a
 //!   new message does not fit, messages further ahead are evicted for it
 //!   (the peer retransmits them), so the next message always has room.
-#![allow(dead_code)] // used by the state machines in progress
 
 use crate::Error;
 use crate::codec::Reader;
@@ -185,12 +184,14 @@ impl Reassembler {
     }
 
     /// Body bytes currently buffered (at most [`MAX_BUFFERED`]).
+    #[allow(dead_code)] // bounds read-outs for tests
     pub(crate) fn buffered_bytes(&self) -> usize {
         self.buffered
     }
 
     /// Messages currently buffered, complete or not (at most
     /// [`MAX_MESSAGES_AHEAD`]).
+    #[allow(dead_code)] // bounds read-outs for tests
     pub(crate) fn buffered_messages(&self) -> usize {
         self.pending.len()
     }

@@ -382,3 +382,30 @@ fn handshake_survives_loss_reordering_duplication_and_a_small_mtu() {
         println!("loss {loss}: worst handshake time over 10 seeds {worst:?}");
     }
 }
+
+#[test]
+fn zero_copy_application_data_path() {
+    let (mut client, mut server) = pair(|_| {}, |_| {});
+    drive(&mut client, &mut server, |_, _, d| Some(d));
+    let mut datagram = Vec::with_capacity(1300);
+    let payload = vec![0xabu8; 1150];
+    client.seal_application_data(&payload, &mut datagram).unwrap();
+    let capacity = datagram.capacity();
+    let mut copy = datagram.clone();
+    assert_eq!(server.open_application_data(&mut datagram), Some(&payload[..]));
+    // Replayed: refused here (and dropped by handle_receive).
+    assert_eq!(server.open_application_data(&mut copy), None);
+    // Sealing again reuses the buffer.
+    client.seal_application_data(b"again", &mut datagram).unwrap();
+    assert_eq!(datagram.capacity(), capacity);
+    assert_eq!(server.open_application_data(&mut datagram), Some(&b"again"[..]));
+    // Too large for the MTU.
+    assert!(
+        client
+            .seal_application_data(&vec![0; 1200 - 20], &mut datagram)
+            .is_err()
+    );
+    // Handshake-time data is refused.
+    let (mut fresh, _) = pair(|_| {}, |_| {});
+    assert!(fresh.seal_application_data(b"early", &mut datagram).is_err());
+}
