@@ -460,6 +460,7 @@ impl AeadKey {
     /// Decrypts `in_out` (ciphertext followed by the tag) in place and returns
     /// the plaintext, the start of `in_out`.
     #[inline]
+    #[cfg_attr(fuzzing, allow(dead_code))] // unused while fuzzing skips record MACs
     pub(crate) fn open_in_place<'a>(
         &self,
         nonce: [u8; AEAD_NONCE_LEN],
@@ -547,6 +548,12 @@ pub(crate) fn verify_signature(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), Error> {
+    // Under cargo-fuzz, signatures pass: the fuzzer cannot forge them and
+    // would never reach the rest of the handshake.
+    if cfg!(fuzzing) {
+        let _ = (certificate_der, scheme, message, signature);
+        return Ok(());
+    }
     let algorithms = verification_algorithms(scheme).ok_or(Error::Crypto("unsupported signature scheme"))?;
     let certificate = CertificateDer::from(certificate_der);
     if let Ok(end_entity) = webpki::EndEntityCert::try_from(&certificate) {
