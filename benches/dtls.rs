@@ -24,10 +24,14 @@ const RAW_RING: &str = "raw ring AES-128-GCM";
 const IMPLEMENTATIONS: [&str; 3] = [RTCWIRE, PUBLIC_KEY_OPS, RAW_RING];
 
 fn pair(a: &Arc<DtlsCertificate>, b: &Arc<DtlsCertificate>) -> (DtlsEndpoint, DtlsEndpoint) {
+    // An MTU with room for 1200-byte payloads plus record overhead.
     let mut config = DtlsConfig::new(a.clone());
     config.cipher_suites = vec![CipherSuite::EcdheEcdsaAes128Gcm];
+    config.mtu = 1500;
     let mut client = DtlsEndpoint::new(config, Role::Client);
-    let mut server = DtlsEndpoint::new(DtlsConfig::new(b.clone()), Role::Server);
+    let mut server_config = DtlsConfig::new(b.clone());
+    server_config.mtu = 1500;
+    let mut server = DtlsEndpoint::new(server_config, Role::Server);
     client.set_remote_fingerprints(vec![b.fingerprint()]);
     server.set_remote_fingerprints(vec![a.fingerprint()]);
     (client, server)

@@ -329,6 +329,8 @@ pub struct DtlsEndpoint {
     read_cipher: Option<RecordCipher>,
     pending_read_cipher: Option<RecordCipher>,
     early_records: Vec<Vec<u8>>,
+    /// The peer's ChangeCipherSpec arrived before the end of its flight.
+    ccs_pending: bool,
     // Outputs.
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<DtlsEvent>,
@@ -372,6 +374,7 @@ impl DtlsEndpoint {
             read_cipher: None,
             pending_read_cipher: None,
             early_records: Vec::new(),
+            ccs_pending: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             dtls_state: DtlsState::Connecting,
@@ -608,11 +611,14 @@ impl DtlsEndpoint {
                 break;
             };
             self.handle_record(now, header, fragment);
+            // Handshake messages take effect before the next record: a
+            // flight's ChangeCipherSpec comes right after them in the same
+            // datagram.
+            self.process_handshake(now);
             if matches!(self.dtls_state, DtlsState::Closed | DtlsState::Failed) {
                 return;
             }
         }
-        self.process_handshake(now);
     }
 
     fn handle_record(&mut self, now: Instant, header: RecordHeader, fragment: &[u8]) {
@@ -723,11 +729,20 @@ impl DtlsEndpoint {
             self.dropped += 1;
             return;
         }
-        if !matches!(self.state, State::ExpectChangeCipherSpec) {
+        match self.state {
+            State::ExpectChangeCipherSpec => self.apply_change_cipher_spec(now),
             // A retransmitted CCS after we moved on: the Finished that
             // follows it tells the reassembler the flight was repeated.
-            return;
+            State::ExpectFinished | State::Connected | State::Done => {}
+            // Early: it overtook the end of the peer's flight. Apply it when
+            // the handshake gets there.
+            _ => self.ccs_pending = true,
         }
+    }
+
+    /// Switches reading to epoch 1 and replays the records that came early.
+    fn apply_change_cipher_spec(&mut self, now: Instant) {
+        self.ccs_pending = false;
         let Some(cipher) = self.pending_read_cipher.take() else {
             self.fail(
                 Error::UnexpectedMessage("ChangeCipherSpec before keys"),
@@ -779,7 +794,12 @@ impl DtlsEndpoint {
             };
             let state = std::mem::replace(&mut self.state, State::Done);
             match self.on_message(now, state, message, seq, &body) {
-                Ok(next) => self.state = next,
+                Ok(next) => {
+                    self.state = next;
+                    if self.ccs_pending && matches!(self.state, State::ExpectChangeCipherSpec) {
+                        self.apply_change_cipher_spec(now);
+                    }
+                }
                 Err((e, alert)) => {
                     self.fail(e, alert);
                     return;

@@ -409,3 +409,54 @@ fn zero_copy_application_data_path() {
     let (mut fresh, _) = pair(|_| {}, |_| {});
     assert!(fresh.seal_application_data(b"early", &mut datagram).is_err());
 }
+
+#[test]
+fn a_clean_network_needs_two_round_trips_and_no_timer() {
+    // Flight 5 arrives in one datagram: Certificate, ClientKeyExchange,
+    // CertificateVerify, ChangeCipherSpec and Finished. The server must act
+    // on each in order, not wait for a retransmission.
+    for require_cookie in [false, true] {
+        let (mut client, mut server) = pair(|_| {}, |s| s.require_cookie = require_cookie);
+        let now = Instant::now();
+        client.start(now);
+        let mut round_trips = 0;
+        while client.state() != DtlsState::Connected || server.state() != DtlsState::Connected {
+            round_trips += 1;
+            assert!(
+                round_trips <= 3,
+                "cookie {require_cookie}: stuck {:?} {:?}",
+                client.state(),
+                server.state()
+            );
+            while let Some(d) = client.poll_transmit() {
+                server.handle_receive(now, &d);
+            }
+            while let Some(d) = server.poll_transmit() {
+                client.handle_receive(now, &d);
+            }
+        }
+        assert_eq!(round_trips, if require_cookie { 3 } else { 2 });
+        keys_match(&client, &server);
+    }
+}
+
+#[test]
+fn a_change_cipher_spec_that_overtakes_its_flight_is_applied_later() {
+    // Reverse the records of every datagram: the ChangeCipherSpec and the
+    // Finished arrive before the messages they follow.
+    let (mut client, mut server) = pair(|c| c.mtu = 300, |s| s.mtu = 300);
+    drive(&mut client, &mut server, |_, _, d| {
+        let mut records = Vec::new();
+        let mut rest = &d[..];
+        while rest.len() >= 13 {
+            let len = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+            let end = (13 + len).min(rest.len());
+            records.push(rest[..end].to_vec());
+            rest = &rest[end..];
+        }
+        Some(records.into_iter().rev().flatten().collect())
+    });
+    assert_eq!(client.state(), DtlsState::Connected);
+    assert_eq!(server.state(), DtlsState::Connected);
+    keys_match(&client, &server);
+}
