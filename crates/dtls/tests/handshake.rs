@@ -460,3 +460,41 @@ fn a_change_cipher_spec_that_overtakes_its_flight_is_applied_later() {
     assert_eq!(server.state(), DtlsState::Connected);
     keys_match(&client, &server);
 }
+
+/// Chromium 156's ClientHello offers DTLS 1.3 in supported_versions, a
+/// post-quantum key share, and its extensions shuffled; it arrives in two
+/// records. A 1.2 server answers it with a 1.2 ServerHello.
+#[test]
+fn chromium_style_client_hello_negotiates_dtls_1_2() {
+    let mut server = DtlsEndpoint::new(DtlsConfig::new(certificate()), Role::Server);
+    let datagrams = rtcwire_dtls::fuzzing::chromium_client_hello_datagrams();
+    assert_eq!(datagrams.len(), 2);
+    let now = Instant::now();
+    for d in &datagrams {
+        server.handle_receive(now, d);
+    }
+    let flight: Vec<Vec<u8>> = std::iter::from_fn(|| server.poll_transmit()).collect();
+    let refs: Vec<&[u8]> = flight.iter().map(Vec::as_slice).collect();
+    let messages = rtcwire_dtls::fuzzing::read_flight(&refs).unwrap();
+    let server_hello = &messages[0];
+    assert_eq!(server_hello.msg_type, 2, "ServerHello first");
+    // server_version DTLS 1.2 (0xfefd), and no supported_versions reply.
+    assert_eq!(&server_hello.body[..2], &[0xfe, 0xfd]);
+    assert!(
+        !server_hello.decoded.contains("SupportedVersions"),
+        "{}",
+        server_hello.decoded
+    );
+    assert!(server_hello.decoded.contains("ExtendedMasterSecret"));
+    assert_eq!(
+        server.cipher_suite(),
+        Some(rtcwire_dtls::CipherSuite::EcdheEcdsaAes128Gcm)
+    );
+    // Chromium lists AES128_CM_SHA1_80, AEAD_AES_256_GCM, AEAD_AES_128_GCM;
+    // our preference picks AEAD_AES_128_GCM.
+    assert_eq!(server.srtp_profile(), Some(SrtpProfile::AeadAes128Gcm));
+    // The whole flight: ServerHello, Certificate, ServerKeyExchange,
+    // CertificateRequest, ServerHelloDone.
+    let types: Vec<u8> = messages.iter().map(|m| m.msg_type).collect();
+    assert_eq!(types, [2, 11, 12, 13, 14]);
+}
