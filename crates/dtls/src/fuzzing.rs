@@ -5,9 +5,6 @@
 //!
 //! Compiled only with the `fuzzing` feature, which the fuzz crate and this
 //! crate's own tests enable. Not a stable API.
-//!
-//! Panics are this harness's assertions: it runs only in fuzzers and tests,
-//! never on the protocol's input paths.
 // A harness reports a broken invariant by panicking: that is what the
 // fuzzer looks for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
