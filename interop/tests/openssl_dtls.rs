@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rtcwire_dtls::{
-    DtlsCertificate, DtlsConfig, DtlsEndpoint, DtlsEvent, DtlsState, Fingerprint, FingerprintAlgorithm, Role,
-    SrtpProfile,
+    CipherSuite, DtlsCertificate, DtlsConfig, DtlsEndpoint, DtlsEvent, DtlsState, Fingerprint,
+    FingerprintAlgorithm, Role, SrtpProfile,
 };
 use rtcwire_interop::{LinePeer, TempDir, free_udp_port, require_tool};
 
@@ -20,6 +20,12 @@ const LIMIT: Duration = Duration::from_secs(20);
 /// An ECDSA P-256 certificate made by OpenSSL, as INTEROP.md shows; returns
 /// the paths of the PEM certificate and key, and the certificate's DER.
 fn openssl_certificate(dir: &Path) -> (String, String, Vec<u8>) {
+    openssl_certificate_with(dir, &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+}
+
+/// A self-signed certificate whose key comes from `key_args` (`-newkey
+/// rsa:2048`, ...).
+fn openssl_certificate_with(dir: &Path, key_args: &[&str]) -> (String, String, Vec<u8>) {
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");
     let der = dir.join("cert.der");
@@ -31,44 +37,34 @@ fn openssl_certificate(dir: &Path) -> (String, String, Vec<u8>) {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
+    let (key_path, cert_path, der_path) = (
         key.to_str().unwrap(),
-        "-out",
         cert.to_str().unwrap(),
-        "-days",
-        "30",
-        "-subj",
-        "/CN=test",
-    ]);
-    run(&[
-        "x509",
-        "-in",
-        cert.to_str().unwrap(),
-        "-outform",
-        "der",
-        "-out",
         der.to_str().unwrap(),
+    );
+    let mut req = vec!["req", "-x509"];
+    req.extend_from_slice(key_args);
+    req.extend_from_slice(&[
+        "-nodes", "-keyout", key_path, "-out", cert_path, "-days", "30", "-subj", "/CN=test",
     ]);
+    run(&req);
+    run(&["x509", "-in", cert_path, "-outform", "der", "-out", der_path]);
     (
-        cert.to_string_lossy().into_owned(),
-        key.to_string_lossy().into_owned(),
+        cert_path.to_owned(),
+        key_path.to_owned(),
         std::fs::read(der).unwrap(),
     )
 }
 
 fn common_args<'a>(cert: &'a str, key: &'a str) -> Vec<&'a str> {
+    common_args_with(cert, key, "ECDHE-ECDSA-AES128-GCM-SHA256")
+}
+
+fn common_args_with<'a>(cert: &'a str, key: &'a str, cipher: &'a str) -> Vec<&'a str> {
     vec![
         "-dtls1_2",
         "-cipher",
-        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        cipher,
         "-use_srtp",
         "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80",
         "-keymatexport",
@@ -177,14 +173,23 @@ fn our_endpoint(role: Role, openssl_der: &[u8]) -> DtlsEndpoint {
     endpoint
 }
 
-fn rtcwire_client_against_openssl_server(listen: bool) {
+fn rtcwire_client_against_openssl_server(listen: bool, rsa: bool) {
     require_tool("openssl");
     let dir = TempDir::new("openssl-dtls");
-    let (cert, key, der) = openssl_certificate(dir.path());
+    let (cert, key, der) = if rsa {
+        openssl_certificate_with(dir.path(), &["-newkey", "rsa:2048"])
+    } else {
+        openssl_certificate(dir.path())
+    };
+    let cipher = if rsa {
+        "ECDHE-RSA-AES128-GCM-SHA256"
+    } else {
+        "ECDHE-ECDSA-AES128-GCM-SHA256"
+    };
     let port = free_udp_port();
     let accept = format!("127.0.0.1:{port}");
     let mut args = vec!["s_server"];
-    args.extend(common_args(&cert, &key));
+    args.extend(common_args_with(&cert, &key, cipher));
     args.extend(["-accept", &accept, "-naccept", "1", "-verify", "1"]);
     if listen {
         args.push("-listen");
@@ -210,6 +215,12 @@ fn rtcwire_client_against_openssl_server(listen: bool) {
         openssl.stderr_tail(40)
     );
     check_keys(&openssl, &client, deadline);
+    let expected = if rsa {
+        CipherSuite::EcdheRsaAes128Gcm
+    } else {
+        CipherSuite::EcdheEcdsaAes128Gcm
+    };
+    assert_eq!(client.cipher_suite(), Some(expected));
 
     // Data both ways: ours is printed by s_server, its stdin comes to us.
     client.send(b"hello from rtcwire\n").unwrap();
@@ -227,13 +238,21 @@ fn rtcwire_client_against_openssl_server(listen: bool) {
 #[test]
 #[ignore = "needs openssl: scripts/test runs the interop tests"]
 fn rtcwire_client_openssl_server() {
-    rtcwire_client_against_openssl_server(false);
+    rtcwire_client_against_openssl_server(false, false);
+}
+
+#[test]
+#[ignore = "needs openssl: scripts/test runs the interop tests"]
+fn rtcwire_client_openssl_server_with_an_rsa_certificate() {
+    // ECDHE_RSA: the server's RSA signature checked through its
+    // fingerprinted certificate.
+    rtcwire_client_against_openssl_server(false, true);
 }
 
 #[test]
 #[ignore = "needs openssl: scripts/test runs the interop tests"]
 fn rtcwire_client_openssl_server_with_cookie_exchange() {
-    rtcwire_client_against_openssl_server(true);
+    rtcwire_client_against_openssl_server(true, false);
 }
 
 #[test]
