@@ -258,9 +258,24 @@ fn rtcwire_client_openssl_server_with_cookie_exchange() {
 #[test]
 #[ignore = "needs openssl: scripts/test runs the interop tests"]
 fn openssl_client_rtcwire_server() {
+    openssl_client_against_rtcwire_server(false);
+}
+
+#[test]
+#[ignore = "needs openssl: scripts/test runs the interop tests"]
+fn openssl_client_with_an_rsa_certificate_rtcwire_server() {
+    // The client's CertificateVerify is an RSA signature.
+    openssl_client_against_rtcwire_server(true);
+}
+
+fn openssl_client_against_rtcwire_server(rsa: bool) {
     require_tool("openssl");
     let dir = TempDir::new("openssl-dtls");
-    let (cert, key, der) = openssl_certificate(dir.path());
+    let (cert, key, der) = if rsa {
+        openssl_certificate_with(dir.path(), &["-newkey", "rsa:2048"])
+    } else {
+        openssl_certificate(dir.path())
+    };
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let connect = socket.local_addr().unwrap().to_string();
     let mut args = vec!["s_client"];
