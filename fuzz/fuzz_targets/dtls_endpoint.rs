@@ -20,10 +20,16 @@ fn certificate() -> Arc<DtlsCertificate> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&options, mut rest)) = data.split_first() else { return };
+    let Some((&options, mut rest)) = data.split_first() else {
+        return;
+    };
     let mut config = DtlsConfig::new(certificate());
     config.require_cookie = options & 2 != 0;
-    let role = if options & 1 != 0 { Role::Server } else { Role::Client };
+    let role = if options & 1 != 0 {
+        Role::Server
+    } else {
+        Role::Client
+    };
     let mut endpoint = DtlsEndpoint::new(config, role);
     endpoint.set_remote_fingerprints(vec![certificate().fingerprint()]);
     let mut now = Instant::now();
@@ -52,7 +58,9 @@ fuzz_target!(|data: &[u8]| {
                 endpoint.handle_timeout(now);
             }
             _ => {
-                let Some((&len, tail)) = rest.split_first() else { break };
+                let Some((&len, tail)) = rest.split_first() else {
+                    break;
+                };
                 let n = usize::from(len).min(tail.len());
                 endpoint.handle_receive(now, &tail[..n]);
                 rest = &tail[n..];

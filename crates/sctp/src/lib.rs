@@ -1,0 +1,65 @@
+//! # rtcwire-sctp
+//!
+//! Sans-IO SCTP for WebRTC data channels: an association (RFC 9260) that
+//! reads and writes SCTP packets as byte buffers (the owner carries them
+//! over DTLS, RFC 8261), and the data-channel wire format (RFC 8831, DCEP
+//! RFC 8832).
+//!
+//! Works today:
+//! - the packet and chunk formats of RFC 9260, RFC 3758 (FORWARD-TSN),
+//!   RFC 6525 (RE-CONFIG), RFC 8260 (I-DATA, I-FORWARD-TSN) and RFC 9653
+//!   (zero checksum), with CRC32c;
+//! - the four-way handshake with a stateless, HMAC-signed cookie;
+//! - reliable ordered and unordered messages, fragmented to the MTU and
+//!   reassembled, with SACKs and gap blocks, T3-rtx and fast retransmit,
+//!   RTO estimation and congestion control (slow start, congestion
+//!   avoidance);
+//! - DCEP messages and the WebRTC PPIDs.
+//!
+//! Not yet (this crate is in progress; see the project README): delayed
+//! SACKs, partial reliability, stream reconfiguration and channel close,
+//! I-DATA interleaving, the SHUTDOWN sequence, heartbeats of our own, the
+//! data-channel layer on top, and negotiating zero checksum.
+//!
+//! ## Example: two associations in memory
+//!
+//! ```
+//! use std::time::Instant;
+//! use rtcwire_sctp::{Association, AssociationState, SctpConfig, SctpEvent, dcep::ppid};
+//!
+//! let now = Instant::now();
+//! let mut a = Association::new(SctpConfig::default());
+//! let mut b = Association::new(SctpConfig::default());
+//! a.connect(now);
+//! let mut pump = |a: &mut Association, b: &mut Association| {
+//!     for _ in 0..8 {
+//!         while let Some(p) = a.poll_transmit() { b.handle_receive(now, &p); }
+//!         while let Some(p) = b.poll_transmit() { a.handle_receive(now, &p); }
+//!     }
+//! };
+//! pump(&mut a, &mut b);
+//! assert_eq!(b.state(), AssociationState::Established);
+//!
+//! a.send(now, 0, ppid::STRING, b"hello", false)?;
+//! pump(&mut a, &mut b);
+//! let messages: Vec<_> = std::iter::from_fn(|| b.poll_event())
+//!     .filter_map(|e| match e { SctpEvent::Message(m) => Some(m), _ => None })
+//!     .collect();
+//! assert_eq!(messages[0].data, b"hello");
+//! # Ok::<(), rtcwire_sctp::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod association;
+mod chunk;
+pub mod dcep;
+mod error;
+/// Fuzzing harness (cfg `fuzzing`, set by cargo-fuzz; not a stable API).
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
+mod packet;
+mod param;
+
+pub use association::{Association, AssociationState, SctpConfig, SctpEvent, SctpMessage};
+pub use error::Error;

@@ -1,0 +1,201 @@
+//! Two associations: the handshake, reliable delivery exactly once and in
+//! order under loss, reordering and duplication on the simulated network.
+// Helpers outside #[test] functions unwrap too: this is test code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rtcwire_netsim::{Datagram, Endpoint, LinkConfig, Network, SeedReporter, Sim, seed_from_env_or};
+use rtcwire_sctp::{Association, AssociationState, SctpConfig, SctpEvent};
+
+struct Peer {
+    assoc: Association,
+    local: SocketAddr,
+    remote: SocketAddr,
+    received: Vec<(u16, Vec<u8>)>,
+    connected: bool,
+}
+
+impl Peer {
+    fn collect(&mut self) {
+        while let Some(e) = self.assoc.poll_event() {
+            match e {
+                SctpEvent::Connected => self.connected = true,
+                SctpEvent::Message(m) => self.received.push((m.stream_id, m.data)),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Endpoint for Peer {
+    fn handle_datagram(&mut self, now: Instant, d: Datagram) {
+        self.assoc.handle_receive(now, &d.payload);
+        self.collect();
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.assoc.handle_timeout(now);
+        self.collect();
+    }
+    fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
+        self.assoc.poll_transmit().map(|payload| Datagram {
+            source: self.local,
+            destination: self.remote,
+            payload,
+        })
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.assoc.poll_timeout()
+    }
+}
+
+fn config(seed: u64) -> SctpConfig {
+    SctpConfig {
+        seed: Some(seed),
+        rto_initial: Duration::from_millis(300),
+        ..SctpConfig::default()
+    }
+}
+
+#[test]
+fn handshake_and_ordered_messages_in_memory() {
+    let now = Instant::now();
+    let mut a = Association::new(config(1));
+    let mut b = Association::new(config(2));
+    a.connect(now);
+    for _ in 0..10 {
+        while let Some(p) = a.poll_transmit() {
+            b.handle_receive(now, &p);
+        }
+        while let Some(p) = b.poll_transmit() {
+            a.handle_receive(now, &p);
+        }
+    }
+    assert_eq!(a.state(), AssociationState::Established);
+    assert_eq!(b.state(), AssociationState::Established);
+    assert_eq!(a.poll_event(), Some(SctpEvent::Connected));
+    assert_eq!(b.poll_event(), Some(SctpEvent::Connected));
+
+    let big: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    a.send(now, 1, 53, b"first", false).unwrap();
+    a.send(now, 1, 53, &big, false).unwrap();
+    a.send(now, 3, 51, b"other stream", true).unwrap();
+    for _ in 0..200 {
+        while let Some(p) = a.poll_transmit() {
+            b.handle_receive(now, &p);
+        }
+        while let Some(p) = b.poll_transmit() {
+            a.handle_receive(now, &p);
+        }
+    }
+    let got: Vec<_> = std::iter::from_fn(|| b.poll_event()).collect();
+    let messages: Vec<_> = got
+        .into_iter()
+        .filter_map(|e| match e {
+            SctpEvent::Message(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 3);
+    assert_eq!(messages.iter().find(|m| m.stream_id == 1).unwrap().data, b"first");
+    assert_eq!(
+        messages.iter().filter(|m| m.stream_id == 1).nth(1).unwrap().data,
+        big
+    );
+    assert_eq!(a.buffered_amount(), 0, "everything acknowledged");
+}
+
+#[test]
+fn reliable_ordered_delivery_survives_loss_reordering_and_duplication() {
+    let base = seed_from_env_or(900);
+    for loss in [0.0, 0.01, 0.1, 0.3] {
+        for i in 0..5 {
+            let seed = base + i;
+            let _report = SeedReporter::new(seed);
+            let mut sim = Sim::new(seed);
+            let ha = sim.add_host(Network::Internet, [192, 0, 2, 1]).unwrap();
+            let hb = sim.add_host(Network::Internet, [192, 0, 2, 2]).unwrap();
+            sim.set_link(
+                ha,
+                LinkConfig::perfect()
+                    .latency(Duration::from_millis(20))
+                    .jitter(Duration::from_millis(10))
+                    .loss(loss)
+                    .duplicate(0.02)
+                    .reorder(0.05, Duration::from_millis(15)),
+            )
+            .unwrap();
+            let (la, lb): (SocketAddr, SocketAddr) =
+                ("192.0.2.1:1".parse().unwrap(), "192.0.2.2:1".parse().unwrap());
+            let mut a = Association::new(config(seed));
+            a.connect(sim.now());
+            let pa = sim
+                .add_endpoint(
+                    ha,
+                    Peer {
+                        assoc: a,
+                        local: la,
+                        remote: lb,
+                        received: vec![],
+                        connected: false,
+                    },
+                )
+                .unwrap();
+            let pb = sim
+                .add_endpoint(
+                    hb,
+                    Peer {
+                        assoc: Association::new(config(seed + 1000)),
+                        local: lb,
+                        remote: la,
+                        received: vec![],
+                        connected: false,
+                    },
+                )
+                .unwrap();
+            assert!(
+                sim.run_until_true(Duration::from_secs(30), |s| s
+                    .endpoint::<Peer>(pa)
+                    .unwrap()
+                    .connected
+                    && s.endpoint::<Peer>(pb).unwrap().connected)
+                    .unwrap(),
+                "seed {seed} loss {loss}: no association\n{sim:?}"
+            );
+            // 300 messages of assorted sizes on two streams.
+            let now = sim.now();
+            let mut sent = Vec::new();
+            {
+                let peer = sim.endpoint_mut::<Peer>(pa).unwrap();
+                for n in 0..300u32 {
+                    let stream = (n % 2) as u16;
+                    let len = 1 + (n as usize * 37) % 3000;
+                    let data: Vec<u8> = (0..len).map(|k| (k as u32 ^ n) as u8).collect();
+                    peer.assoc.send(now, stream, 53, &data, false).unwrap();
+                    sent.push((stream, data));
+                }
+            }
+            let done = sim
+                .run_until_true(Duration::from_secs(900), |s| {
+                    s.endpoint::<Peer>(pb).unwrap().received.len() >= 300
+                })
+                .unwrap();
+            let got = &sim.endpoint::<Peer>(pb).unwrap().received;
+            assert!(
+                done,
+                "seed {seed} loss {loss}: {} of 300 delivered\n{sim:?}",
+                got.len()
+            );
+            for stream in [0u16, 1] {
+                let want: Vec<_> = sent.iter().filter(|(s, _)| *s == stream).collect();
+                let have: Vec<_> = got.iter().filter(|(s, _)| *s == stream).collect();
+                assert_eq!(have.len(), want.len(), "seed {seed}: exactly once");
+                assert!(
+                    have.iter().zip(&want).all(|(h, w)| h.1 == w.1),
+                    "seed {seed}: in order, intact"
+                );
+            }
+        }
+    }
+}
