@@ -624,7 +624,10 @@ impl Association {
         }
         // Gap blocks: acknowledged out of order; the others below the
         // highest acknowledged TSN are reported missing.
-        let mut highest = cum;
+        // RFC 9260 section 7.2.4: a TSN counts as missing only when a later
+        // TSN was *newly* acknowledged by this SACK, so duplicated or
+        // reordered SACKs do not trigger spurious fast retransmits.
+        let mut highest_newly_acked: Option<u32> = None;
         for (start, end) in sack.gap_blocks() {
             let (s, e) = (
                 cum.wrapping_add(u32::from(start)),
@@ -634,19 +637,21 @@ impl Association {
                 if !tsn_gt(s, o.tsn) && !tsn_gt(o.tsn, e) && !o.acked {
                     o.acked = true;
                     acked_bytes += o.payload.len();
+                    if highest_newly_acked.is_none_or(|h| tsn_gt(o.tsn, h)) {
+                        highest_newly_acked = Some(o.tsn);
+                    }
                 }
-            }
-            if tsn_gt(e, highest) {
-                highest = e;
             }
         }
         let mut fast_retransmit = false;
-        for o in self.outstanding.iter_mut() {
-            if o.sent_at.is_some() && !o.acked && tsn_gt(highest, o.tsn) {
-                o.missing_reports += 1;
-                if o.missing_reports == 3 {
-                    o.retransmit = true;
-                    fast_retransmit = true;
+        if let Some(highest) = highest_newly_acked {
+            for o in self.outstanding.iter_mut() {
+                if o.sent_at.is_some() && !o.acked && !o.retransmit && tsn_gt(highest, o.tsn) {
+                    o.missing_reports += 1;
+                    if o.missing_reports == 3 {
+                        o.retransmit = true;
+                        fast_retransmit = true;
+                    }
                 }
             }
         }
