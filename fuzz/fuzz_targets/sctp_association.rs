@@ -2,7 +2,8 @@
 //! fuzzer gets past the checksum) and timer events, after a real handshake
 //! so that DATA and SACK handling is reachable. Input: operations until the
 //! input ends: `c & 3 == 0` fires the timer; `1` moves the clock `c >> 2`
-//! times 50 ms; `2` sends a message of `c >> 2` bytes; otherwise a packet
+//! times 50 ms; `2` sends a message of `c >> 2` bytes (`0xfe` starts the
+//! graceful shutdown instead); otherwise a packet
 //! (next byte = length, then the bytes; the verification tag is replaced by
 //! the association's when `c & 4`). Must never panic; queues stay bounded.
 #![no_main]
@@ -57,6 +58,7 @@ fuzz_target!(|data: &[u8]| {
                 now += Duration::from_millis(50 * u64::from(c >> 2));
                 a.handle_timeout(now);
             }
+            2 if c == 0xfe => a.close(now),
             2 => {
                 let _ = a.send(
                     now,

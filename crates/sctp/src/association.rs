@@ -61,7 +61,7 @@ impl Default for SctpConfig {
 /// Where the association is (RFC 9260 section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AssociationState {
-    /// Nothing sent or received yet.
+    /// Nothing sent or received yet, or shut down gracefully.
     Closed,
     /// INIT sent, waiting for INIT-ACK.
     CookieWait,
@@ -69,6 +69,15 @@ pub enum AssociationState {
     CookieEchoed,
     /// Data may flow.
     Established,
+    /// [`close`](Association::close) was called; waiting for our data to be
+    /// acknowledged before sending SHUTDOWN.
+    ShutdownPending,
+    /// SHUTDOWN sent, waiting for SHUTDOWN-ACK.
+    ShutdownSent,
+    /// The peer sent SHUTDOWN; finishing our outstanding data.
+    ShutdownReceived,
+    /// SHUTDOWN-ACK sent, waiting for SHUTDOWN-COMPLETE.
+    ShutdownAckSent,
     /// Aborted or failed.
     Aborted,
 }
@@ -94,6 +103,9 @@ pub enum SctpEvent {
     Message(SctpMessage),
     /// The association ended: the peer aborted or a timer gave up.
     Aborted,
+    /// The graceful shutdown finished: everything either side sent was
+    /// acknowledged.
+    Closed,
 }
 
 /// A fragment of a message waiting for its first transmission or for an
@@ -132,6 +144,10 @@ struct InStream {
     waiting: BTreeMap<u16, SctpMessage>,
 }
 
+/// T2-shutdown expiries before the association is given up
+/// (Association.Max.Retrans, RFC 9260 section 16).
+const MAX_SHUTDOWN_RETRANSMITS: u32 = 10;
+
 /// Most out-of-order TSNs remembered for gap reports.
 const MAX_GAPS: usize = 4096;
 
@@ -157,6 +173,9 @@ pub struct Association {
     srtt: Option<Duration>,
     rttvar: Duration,
     t3: Option<Instant>,
+    // Shutdown retransmission (T2-shutdown, RFC 9260 section 9.2).
+    t2: Option<Instant>,
+    t2_retransmits: u32,
     // Handshake retransmission.
     init_packet: Option<Vec<u8>>,
     init_timer: Option<Instant>,
@@ -221,6 +240,8 @@ impl Association {
             srtt: None,
             rttvar: Duration::ZERO,
             t3: None,
+            t2: None,
+            t2_retransmits: 0,
             init_packet: None,
             init_timer: None,
             init_retransmits: 0,
@@ -340,6 +361,80 @@ impl Association {
         Ok(())
     }
 
+    /// Starts the graceful shutdown (RFC 9260 section 9.2): no new messages
+    /// are accepted, what is queued is still delivered, then SHUTDOWN,
+    /// SHUTDOWN-ACK and SHUTDOWN-COMPLETE end the association and
+    /// [`SctpEvent::Closed`] is reported. Before the handshake finished
+    /// there is nothing to deliver, so the association is aborted instead.
+    pub fn close(&mut self, now: Instant) {
+        match self.state {
+            AssociationState::Established => {
+                self.state = AssociationState::ShutdownPending;
+                self.try_shutdown(now);
+            }
+            AssociationState::CookieWait | AssociationState::CookieEchoed => {
+                if self.peer_tag != 0 {
+                    let abort = self.packet(
+                        self.peer_tag,
+                        &[Chunk::Abort {
+                            t_bit: false,
+                            causes: &[],
+                        }],
+                    );
+                    self.transmits.push_back(abort);
+                }
+                self.abort_locally();
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends SHUTDOWN or SHUTDOWN-ACK once all our data is acknowledged.
+    fn try_shutdown(&mut self, now: Instant) {
+        if !self.outstanding.is_empty() {
+            return;
+        }
+        match self.state {
+            AssociationState::ShutdownPending => {
+                self.state = AssociationState::ShutdownSent;
+                self.send_shutdown_chunk(now, true);
+            }
+            AssociationState::ShutdownReceived => {
+                self.state = AssociationState::ShutdownAckSent;
+                self.send_shutdown_chunk(now, true);
+            }
+            _ => {}
+        }
+    }
+
+    /// (Re)sends the chunk the shutdown state calls for and arms T2.
+    fn send_shutdown_chunk(&mut self, now: Instant, first: bool) {
+        let chunk = match self.state {
+            AssociationState::ShutdownSent => Chunk::Shutdown {
+                cumulative_tsn_ack: self.cumulative_tsn,
+            },
+            AssociationState::ShutdownAckSent => Chunk::ShutdownAck,
+            _ => return,
+        };
+        if first {
+            self.t2_retransmits = 0;
+        }
+        let packet = self.packet(self.peer_tag, &[chunk]);
+        self.transmits.push_back(packet);
+        self.t2 = Some(now + self.rto);
+    }
+
+    /// Whether DATA and SACK still flow.
+    fn transferring(&self) -> bool {
+        matches!(
+            self.state,
+            AssociationState::Established
+                | AssociationState::ShutdownPending
+                | AssociationState::ShutdownSent
+                | AssociationState::ShutdownReceived
+        )
+    }
+
     /// Bytes queued and not yet acknowledged.
     pub fn buffered_amount(&self) -> usize {
         self.queued_bytes
@@ -358,11 +453,22 @@ impl Association {
     /// When to call [`handle_timeout`](Association::handle_timeout).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.init_timer, self.t3].into_iter().flatten().min()
+        [self.init_timer, self.t3, self.t2].into_iter().flatten().min()
     }
 
-    /// Runs expired timers: INIT/COOKIE-ECHO retransmission, T3-rtx.
+    /// Runs expired timers: INIT/COOKIE-ECHO retransmission, T3-rtx,
+    /// T2-shutdown.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.t2.is_some_and(|t| t <= now) {
+            self.t2 = None;
+            if self.t2_retransmits >= MAX_SHUTDOWN_RETRANSMITS {
+                self.abort_locally();
+                return;
+            }
+            self.t2_retransmits += 1;
+            self.rto = (self.rto * 2).min(self.config.rto_max);
+            self.send_shutdown_chunk(now, false);
+        }
         if self.init_timer.is_some_and(|t| t <= now) {
             if self.init_retransmits >= self.config.max_init_retransmits {
                 self.abort_locally();
@@ -412,6 +518,12 @@ impl Association {
             }
         } else if header.verification_tag != self.my_tag
             && !matches!(chunks.first(), Some(Chunk::CookieEcho(_)))
+            // T bit: the sender reflected our peer's tag (section 8.5.1).
+            && !(header.verification_tag == self.peer_tag
+                && matches!(
+                    chunks.first(),
+                    Some(Chunk::ShutdownComplete { t_bit: true } | Chunk::Abort { t_bit: true, .. })
+                ))
         {
             return;
         }
@@ -427,11 +539,39 @@ impl Association {
                     self.rto = self.config.rto_initial;
                     self.established();
                 }
-                Chunk::Data(d) if self.state == AssociationState::Established => {
+                // RFC 9260 section 9.2: after receiving SHUTDOWN the peer
+                // sends no new DATA, so none is accepted then.
+                Chunk::Data(d) if self.transferring() && self.state != AssociationState::ShutdownReceived => {
                     got_data = true;
                     self.on_data(d);
                 }
-                Chunk::Sack(s) if self.state == AssociationState::Established => self.on_sack(now, s),
+                Chunk::Sack(s) if self.transferring() => self.on_sack(now, s),
+                Chunk::Shutdown { cumulative_tsn_ack } => self.on_shutdown(now, *cumulative_tsn_ack),
+                Chunk::ShutdownAck
+                    if matches!(
+                        self.state,
+                        AssociationState::ShutdownSent | AssociationState::ShutdownAckSent
+                    ) =>
+                {
+                    let complete = self.packet(self.peer_tag, &[Chunk::ShutdownComplete { t_bit: false }]);
+                    self.transmits.push_back(complete);
+                    self.closed();
+                    return;
+                }
+                Chunk::ShutdownComplete { .. } if self.state == AssociationState::ShutdownAckSent => {
+                    self.closed();
+                    return;
+                }
+                // Our SHUTDOWN-COMPLETE was lost and the peer repeats its
+                // SHUTDOWN-ACK: answer with the tag reflected (section 8.4).
+                Chunk::ShutdownAck if self.state == AssociationState::Closed && self.peer_tag != 0 => {
+                    let complete = self.packet(
+                        header.verification_tag,
+                        &[Chunk::ShutdownComplete { t_bit: true }],
+                    );
+                    self.transmits.push_back(complete);
+                    return;
+                }
                 Chunk::Heartbeat(info) => {
                     let ack = self.packet(self.peer_tag, &[Chunk::HeartbeatAck(info)]);
                     self.transmits.push_back(ack);
@@ -449,6 +589,35 @@ impl Association {
         }
         self.deliver();
         self.flush(now);
+        self.try_shutdown(now);
+    }
+
+    /// SHUTDOWN carries a cumulative acknowledgement and says the peer has
+    /// no more new data (RFC 9260 section 9.2).
+    fn on_shutdown(&mut self, now: Instant, cumulative_tsn_ack: u32) {
+        match self.state {
+            AssociationState::Established
+            | AssociationState::ShutdownPending
+            | AssociationState::ShutdownReceived => {
+                let ack = Sack::new(cumulative_tsn_ack, self.peer_rwnd, &[], &[]);
+                self.on_sack(now, &ack);
+                self.state = AssociationState::ShutdownReceived;
+            }
+            // Both sides closed at once: answer with SHUTDOWN-ACK.
+            AssociationState::ShutdownSent => {
+                self.state = AssociationState::ShutdownAckSent;
+                self.send_shutdown_chunk(now, true);
+            }
+            _ => {}
+        }
+    }
+
+    fn closed(&mut self) {
+        self.state = AssociationState::Closed;
+        self.t2 = None;
+        self.t3 = None;
+        self.init_timer = None;
+        self.events.push_back(SctpEvent::Closed);
     }
 
     fn established(&mut self) {
@@ -460,6 +629,7 @@ impl Association {
         self.state = AssociationState::Aborted;
         self.init_timer = None;
         self.t3 = None;
+        self.t2 = None;
         self.events.push_back(SctpEvent::Aborted);
     }
 
@@ -702,7 +872,7 @@ impl Association {
     /// Sends what the congestion and receive windows allow: a SACK if due,
     /// retransmissions first, then new data, bundled into MTU-sized packets.
     fn flush(&mut self, now: Instant) {
-        if self.state != AssociationState::Established {
+        if !self.transferring() {
             return;
         }
         let mut writer = PacketWriter::new(self.header(self.peer_tag), self.config.mtu);

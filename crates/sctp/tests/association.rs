@@ -15,6 +15,7 @@ struct Peer {
     remote: SocketAddr,
     received: Vec<(u16, Vec<u8>)>,
     connected: bool,
+    closed: bool,
 }
 
 impl Peer {
@@ -23,6 +24,7 @@ impl Peer {
             match e {
                 SctpEvent::Connected => self.connected = true,
                 SctpEvent::Message(m) => self.received.push((m.stream_id, m.data)),
+                SctpEvent::Closed => self.closed = true,
                 _ => {}
             }
         }
@@ -139,6 +141,7 @@ fn reliable_ordered_delivery_survives_loss_reordering_and_duplication() {
                         remote: lb,
                         received: vec![],
                         connected: false,
+                        closed: false,
                     },
                 )
                 .unwrap();
@@ -151,6 +154,7 @@ fn reliable_ordered_delivery_survives_loss_reordering_and_duplication() {
                         remote: la,
                         received: vec![],
                         connected: false,
+                        closed: false,
                     },
                 )
                 .unwrap();
@@ -200,4 +204,198 @@ fn reliable_ordered_delivery_survives_loss_reordering_and_duplication() {
             }
         }
     }
+}
+
+/// Hands every queued packet across until both sides are quiet.
+fn pump(a: &mut Association, b: &mut Association, now: Instant) {
+    for _ in 0..1000 {
+        let mut moved = false;
+        while let Some(p) = a.poll_transmit() {
+            b.handle_receive(now, &p);
+            moved = true;
+        }
+        while let Some(p) = b.poll_transmit() {
+            a.handle_receive(now, &p);
+            moved = true;
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+fn connected_pair(now: Instant) -> (Association, Association) {
+    let mut a = Association::new(config(1));
+    let mut b = Association::new(config(2));
+    a.connect(now);
+    pump(&mut a, &mut b, now);
+    assert_eq!(a.poll_event(), Some(SctpEvent::Connected));
+    assert_eq!(b.poll_event(), Some(SctpEvent::Connected));
+    (a, b)
+}
+
+#[test]
+fn close_delivers_queued_data_then_shuts_down() {
+    let now = Instant::now();
+    let (mut a, mut b) = connected_pair(now);
+    let big = vec![7u8; 50_000];
+    a.send(now, 1, 53, &big, false).unwrap();
+    a.send(now, 1, 51, b"last words", false).unwrap();
+    b.send(now, 2, 51, b"reply", true).unwrap();
+    a.close(now);
+    assert_eq!(
+        a.state(),
+        AssociationState::ShutdownPending,
+        "data still outstanding"
+    );
+    assert!(a.send(now, 1, 51, b"too late", false).is_err());
+    pump(&mut a, &mut b, now);
+    let b_events: Vec<_> = std::iter::from_fn(|| b.poll_event()).collect();
+    let a_events: Vec<_> = std::iter::from_fn(|| a.poll_event()).collect();
+    let b_messages: Vec<_> = b_events
+        .iter()
+        .filter_map(|e| match e {
+            SctpEvent::Message(m) => Some(m.data.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(b_messages, vec![big, b"last words".to_vec()]);
+    assert!(
+        a_events
+            .iter()
+            .any(|e| matches!(e, SctpEvent::Message(m) if m.data == b"reply"))
+    );
+    assert_eq!(a_events.last(), Some(&SctpEvent::Closed));
+    assert_eq!(b_events.last(), Some(&SctpEvent::Closed));
+    assert_eq!(a.state(), AssociationState::Closed);
+    assert_eq!(b.state(), AssociationState::Closed);
+    assert_eq!(a.poll_timeout(), None, "no timer left running");
+    assert_eq!(b.poll_timeout(), None);
+}
+
+#[test]
+fn simultaneous_close_completes_on_both_sides() {
+    let now = Instant::now();
+    let (mut a, mut b) = connected_pair(now);
+    a.close(now);
+    b.close(now);
+    assert_eq!(a.state(), AssociationState::ShutdownSent);
+    assert_eq!(b.state(), AssociationState::ShutdownSent);
+    pump(&mut a, &mut b, now);
+    assert_eq!(a.state(), AssociationState::Closed);
+    assert_eq!(b.state(), AssociationState::Closed);
+    assert_eq!(a.poll_event(), Some(SctpEvent::Closed));
+    assert_eq!(b.poll_event(), Some(SctpEvent::Closed));
+}
+
+#[test]
+fn unanswered_shutdown_gives_up_after_retransmissions() {
+    let now = Instant::now();
+    let (mut a, _b) = connected_pair(now);
+    a.close(now);
+    let mut shutdowns = 0;
+    while let Some(t) = a.poll_timeout() {
+        while a.poll_transmit().is_some() {
+            shutdowns += 1;
+        }
+        a.handle_timeout(t);
+    }
+    while a.poll_transmit().is_some() {
+        shutdowns += 1;
+    }
+    assert_eq!(a.state(), AssociationState::Aborted);
+    assert_eq!(a.poll_event(), Some(SctpEvent::Aborted));
+    assert_eq!(shutdowns, 11, "the first SHUTDOWN and ten retransmissions");
+}
+
+#[test]
+fn graceful_close_survives_loss() {
+    let base = seed_from_env_or(4200);
+    for i in 0..5 {
+        let seed = base + i;
+        let _report = SeedReporter::new(seed);
+        let mut sim = Sim::new(seed);
+        let ha = sim.add_host(Network::Internet, [192, 0, 2, 1]).unwrap();
+        let hb = sim.add_host(Network::Internet, [192, 0, 2, 2]).unwrap();
+        sim.set_link(
+            ha,
+            LinkConfig::perfect()
+                .latency(Duration::from_millis(20))
+                .loss(0.2)
+                .duplicate(0.02),
+        )
+        .unwrap();
+        let (la, lb): (SocketAddr, SocketAddr) =
+            ("192.0.2.1:1".parse().unwrap(), "192.0.2.2:1".parse().unwrap());
+        let mut a = Association::new(config(seed));
+        a.connect(sim.now());
+        let peer = |assoc, local, remote| Peer {
+            assoc,
+            local,
+            remote,
+            received: vec![],
+            connected: false,
+            closed: false,
+        };
+        let pa = sim.add_endpoint(ha, peer(a, la, lb)).unwrap();
+        let pb = sim
+            .add_endpoint(hb, peer(Association::new(config(seed + 1000)), lb, la))
+            .unwrap();
+        assert!(
+            sim.run_until_true(Duration::from_secs(60), |s| s
+                .endpoint::<Peer>(pa)
+                .unwrap()
+                .connected
+                && s.endpoint::<Peer>(pb).unwrap().connected)
+                .unwrap(),
+            "seed {seed}: no association"
+        );
+        let now = sim.now();
+        {
+            let p = sim.endpoint_mut::<Peer>(pa).unwrap();
+            for n in 0..40u8 {
+                p.assoc.send(now, 0, 53, &[n; 1500], false).unwrap();
+            }
+            p.assoc.close(now);
+        }
+        let done = sim
+            .run_until_true(Duration::from_secs(900), |s| {
+                s.endpoint::<Peer>(pa).unwrap().closed && s.endpoint::<Peer>(pb).unwrap().closed
+            })
+            .unwrap();
+        println!("seed {seed}: closed after {:?}", sim.now() - now);
+        assert!(done, "seed {seed}: shutdown did not complete\n{sim:?}");
+        let got = &sim.endpoint::<Peer>(pb).unwrap().received;
+        assert_eq!(got.len(), 40, "seed {seed}: all data before the close");
+        assert!(
+            got.iter()
+                .enumerate()
+                .all(|(n, (_, d))| d == &vec![n as u8; 1500])
+        );
+    }
+}
+
+#[test]
+fn lost_shutdown_complete_is_answered_again_with_the_t_bit() {
+    let now = Instant::now();
+    let (mut a, mut b) = connected_pair(now);
+    a.close(now);
+    let shutdown = a.poll_transmit().unwrap();
+    b.handle_receive(now, &shutdown);
+    assert_eq!(b.state(), AssociationState::ShutdownAckSent);
+    let shutdown_ack = b.poll_transmit().unwrap();
+    a.handle_receive(now, &shutdown_ack);
+    assert_eq!(a.state(), AssociationState::Closed);
+    assert!(a.poll_transmit().is_some(), "SHUTDOWN-COMPLETE, lost on the way");
+    let t2 = b.poll_timeout().unwrap();
+    b.handle_timeout(t2);
+    let again = b.poll_transmit().unwrap();
+    a.handle_receive(t2, &again);
+    let reflected = a.poll_transmit().unwrap();
+    b.handle_receive(t2, &reflected);
+    assert_eq!(b.state(), AssociationState::Closed);
+    assert_eq!(
+        std::iter::from_fn(|| b.poll_event()).last(),
+        Some(SctpEvent::Closed)
+    );
 }
