@@ -5,8 +5,11 @@
 //!
 //! Compiled only with the `fuzzing` feature, which the fuzz crate and this
 //! crate's own tests enable. Not a stable API.
-// A harness reports a broken invariant by panicking: that is what the
-// fuzzer looks for.
+// Why these panics cannot be reached from network input: the module
+// exists only with the `fuzzing` feature (cargo-fuzz and tests), not in
+// a default build, and each assertion is the fuzzer's oracle, checking
+// that the parsers' own output round-trips. A failing one is a bug the
+// fuzzer reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;

@@ -2,7 +2,10 @@
 //! which cargo-fuzz sets, and in tests; not a stable API). The packet
 //! types are crate-private, so `fuzz/fuzz_targets/sctp_packet.rs` and the
 //! crate's property tests both call [`sctp_packet`].
-// A harness states what must hold by asserting it.
+// Why these panics cannot be reached from network input: the module is
+// compiled only for cargo-fuzz and tests, never into a library build,
+// and each assertion is the fuzzer's oracle, checking that the parsers'
+// own output round-trips. A failing one is a bug the fuzzer reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::chunk::{Chunk, forward_tsn_streams, i_forward_tsn_streams};

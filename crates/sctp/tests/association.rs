@@ -6,7 +6,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rtcwire_netsim::{Datagram, Endpoint, LinkConfig, Network, SeedReporter, Sim, seed_from_env_or};
+use rtcwire_netsim::{
+    Datagram, Endpoint, EndpointId, LinkConfig, Network, SeedReporter, Sim, seed_from_env_or,
+};
 use rtcwire_sctp::{Association, AssociationState, SctpConfig, SctpEvent};
 
 struct Peer {
@@ -58,6 +60,41 @@ fn config(seed: u64) -> SctpConfig {
         rto_initial: Duration::from_millis(300),
         ..SctpConfig::default()
     }
+}
+
+/// Two connected associations on the simulated network, `a` behind a link
+/// with the given impairments; panics (with the seed) if the handshake
+/// does not finish within 60 s of virtual time.
+fn sim_pair(seed: u64, link: LinkConfig) -> (Sim, EndpointId, EndpointId) {
+    let mut sim = Sim::new(seed);
+    let ha = sim.add_host(Network::Internet, [192, 0, 2, 1]).unwrap();
+    let hb = sim.add_host(Network::Internet, [192, 0, 2, 2]).unwrap();
+    sim.set_link(ha, link).unwrap();
+    let (la, lb): (SocketAddr, SocketAddr) = ("192.0.2.1:1".parse().unwrap(), "192.0.2.2:1".parse().unwrap());
+    let mut a = Association::new(config(seed));
+    a.connect(sim.now());
+    let peer = |assoc, local, remote| Peer {
+        assoc,
+        local,
+        remote,
+        received: vec![],
+        connected: false,
+        closed: false,
+    };
+    let pa = sim.add_endpoint(ha, peer(a, la, lb)).unwrap();
+    let pb = sim
+        .add_endpoint(hb, peer(Association::new(config(seed + 1000)), lb, la))
+        .unwrap();
+    assert!(
+        sim.run_until_true(Duration::from_secs(60), |s| s
+            .endpoint::<Peer>(pa)
+            .unwrap()
+            .connected
+            && s.endpoint::<Peer>(pb).unwrap().connected)
+            .unwrap(),
+        "seed {seed}: no association\n{sim:?}"
+    );
+    (sim, pa, pb)
 }
 
 #[test]
@@ -115,57 +152,14 @@ fn reliable_ordered_delivery_survives_loss_reordering_and_duplication() {
         for i in 0..5 {
             let seed = base + i;
             let _report = SeedReporter::new(seed);
-            let mut sim = Sim::new(seed);
-            let ha = sim.add_host(Network::Internet, [192, 0, 2, 1]).unwrap();
-            let hb = sim.add_host(Network::Internet, [192, 0, 2, 2]).unwrap();
-            sim.set_link(
-                ha,
+            let (mut sim, pa, pb) = sim_pair(
+                seed,
                 LinkConfig::perfect()
                     .latency(Duration::from_millis(20))
                     .jitter(Duration::from_millis(10))
                     .loss(loss)
                     .duplicate(0.02)
                     .reorder(0.05, Duration::from_millis(15)),
-            )
-            .unwrap();
-            let (la, lb): (SocketAddr, SocketAddr) =
-                ("192.0.2.1:1".parse().unwrap(), "192.0.2.2:1".parse().unwrap());
-            let mut a = Association::new(config(seed));
-            a.connect(sim.now());
-            let pa = sim
-                .add_endpoint(
-                    ha,
-                    Peer {
-                        assoc: a,
-                        local: la,
-                        remote: lb,
-                        received: vec![],
-                        connected: false,
-                        closed: false,
-                    },
-                )
-                .unwrap();
-            let pb = sim
-                .add_endpoint(
-                    hb,
-                    Peer {
-                        assoc: Association::new(config(seed + 1000)),
-                        local: lb,
-                        remote: la,
-                        received: vec![],
-                        connected: false,
-                        closed: false,
-                    },
-                )
-                .unwrap();
-            assert!(
-                sim.run_until_true(Duration::from_secs(30), |s| s
-                    .endpoint::<Peer>(pa)
-                    .unwrap()
-                    .connected
-                    && s.endpoint::<Peer>(pb).unwrap().connected)
-                    .unwrap(),
-                "seed {seed} loss {loss}: no association\n{sim:?}"
             );
             // 300 messages of assorted sizes on two streams.
             let now = sim.now();
@@ -314,41 +308,12 @@ fn graceful_close_survives_loss() {
     for i in 0..5 {
         let seed = base + i;
         let _report = SeedReporter::new(seed);
-        let mut sim = Sim::new(seed);
-        let ha = sim.add_host(Network::Internet, [192, 0, 2, 1]).unwrap();
-        let hb = sim.add_host(Network::Internet, [192, 0, 2, 2]).unwrap();
-        sim.set_link(
-            ha,
+        let (mut sim, pa, pb) = sim_pair(
+            seed,
             LinkConfig::perfect()
                 .latency(Duration::from_millis(20))
                 .loss(0.2)
                 .duplicate(0.02),
-        )
-        .unwrap();
-        let (la, lb): (SocketAddr, SocketAddr) =
-            ("192.0.2.1:1".parse().unwrap(), "192.0.2.2:1".parse().unwrap());
-        let mut a = Association::new(config(seed));
-        a.connect(sim.now());
-        let peer = |assoc, local, remote| Peer {
-            assoc,
-            local,
-            remote,
-            received: vec![],
-            connected: false,
-            closed: false,
-        };
-        let pa = sim.add_endpoint(ha, peer(a, la, lb)).unwrap();
-        let pb = sim
-            .add_endpoint(hb, peer(Association::new(config(seed + 1000)), lb, la))
-            .unwrap();
-        assert!(
-            sim.run_until_true(Duration::from_secs(60), |s| s
-                .endpoint::<Peer>(pa)
-                .unwrap()
-                .connected
-                && s.endpoint::<Peer>(pb).unwrap().connected)
-                .unwrap(),
-            "seed {seed}: no association"
         );
         let now = sim.now();
         {
