@@ -173,6 +173,38 @@ fn our_endpoint(role: Role, openssl_der: &[u8]) -> DtlsEndpoint {
     endpoint
 }
 
+/// Runs our side of the handshake against `openssl` (named `tool` in
+/// failures), checks both derived the same keys, then sends a line each
+/// way: ours is printed by openssl, its stdin comes to us.
+fn handshake_and_exchange(
+    ours: &mut DtlsEndpoint,
+    socket: &UdpSocket,
+    peer: &mut Option<SocketAddr>,
+    openssl: &mut LinePeer,
+    deadline: Instant,
+    tool: &str,
+) {
+    let mut events = Vec::new();
+    let connected = pump(ours, socket, peer, deadline, &mut events, |e, _| {
+        e.state() != DtlsState::Connecting
+    });
+    assert!(
+        connected && ours.state() == DtlsState::Connected,
+        "handshake with {tool} failed: {:?} {events:?}\nstderr:\n{}",
+        ours.state(),
+        openssl.stderr_tail(40)
+    );
+    check_keys(openssl, ours, deadline);
+    ours.send(b"hello from rtcwire\n").unwrap();
+    pump(ours, socket, peer, deadline, &mut events, |_, _| true);
+    wait_for_line(openssl, "hello from rtcwire", deadline);
+    openssl.send("hello from openssl").unwrap();
+    let arrived = pump(ours, socket, peer, deadline, &mut events, |_, e| {
+        received(e, "hello from openssl")
+    });
+    assert!(arrived, "no data from {tool}: {events:?}");
+}
+
 fn rtcwire_client_against_openssl_server(listen: bool, rsa: bool) {
     require_tool("openssl");
     let dir = TempDir::new("openssl-dtls");
@@ -204,35 +236,20 @@ fn rtcwire_client_against_openssl_server(listen: bool, rsa: bool) {
     let mut peer = Some(SocketAddr::from(([127, 0, 0, 1], port)));
     let mut client = our_endpoint(Role::Client, &der);
     client.start(Instant::now());
-    let mut events = Vec::new();
-    let connected = pump(&mut client, &socket, &mut peer, deadline, &mut events, |c, _| {
-        c.state() != DtlsState::Connecting
-    });
-    assert!(
-        connected && client.state() == DtlsState::Connected,
-        "handshake with s_server failed: {:?} {events:?}\nstderr:\n{}",
-        client.state(),
-        openssl.stderr_tail(40)
+    handshake_and_exchange(
+        &mut client,
+        &socket,
+        &mut peer,
+        &mut openssl,
+        deadline,
+        "s_server",
     );
-    check_keys(&openssl, &client, deadline);
     let expected = if rsa {
         CipherSuite::EcdheRsaAes128Gcm
     } else {
         CipherSuite::EcdheEcdsaAes128Gcm
     };
     assert_eq!(client.cipher_suite(), Some(expected));
-
-    // Data both ways: ours is printed by s_server, its stdin comes to us.
-    client.send(b"hello from rtcwire\n").unwrap();
-    pump(&mut client, &socket, &mut peer, deadline, &mut events, |_, _| {
-        true
-    });
-    wait_for_line(&openssl, "hello from rtcwire", deadline);
-    openssl.send("hello from openssl").unwrap();
-    let arrived = pump(&mut client, &socket, &mut peer, deadline, &mut events, |_, e| {
-        received(e, "hello from openssl")
-    });
-    assert!(arrived, "no data from s_server: {events:?}");
 }
 
 #[test]
@@ -288,26 +305,12 @@ fn openssl_client_against_rtcwire_server(rsa: bool) {
 
     let mut peer = None;
     let mut server = our_endpoint(Role::Server, &der);
-    let mut events = Vec::new();
-    let connected = pump(&mut server, &socket, &mut peer, deadline, &mut events, |s, _| {
-        s.state() != DtlsState::Connecting
-    });
-    assert!(
-        connected && server.state() == DtlsState::Connected,
-        "handshake with s_client failed: {:?} {events:?}\nstderr:\n{}",
-        server.state(),
-        openssl.stderr_tail(40)
+    handshake_and_exchange(
+        &mut server,
+        &socket,
+        &mut peer,
+        &mut openssl,
+        deadline,
+        "s_client",
     );
-    check_keys(&openssl, &server, deadline);
-
-    server.send(b"hello from rtcwire\n").unwrap();
-    pump(&mut server, &socket, &mut peer, deadline, &mut events, |_, _| {
-        true
-    });
-    wait_for_line(&openssl, "hello from rtcwire", deadline);
-    openssl.send("hello from openssl").unwrap();
-    let arrived = pump(&mut server, &socket, &mut peer, deadline, &mut events, |_, e| {
-        received(e, "hello from openssl")
-    });
-    assert!(arrived, "no data from s_client: {events:?}");
 }
