@@ -16,8 +16,10 @@ use crate::param::Param;
 /// Settings of an association.
 #[derive(Debug, Clone)]
 pub struct SctpConfig {
-    /// SCTP port on both sides; WebRTC uses 5000 (`a=sctp-port`).
+    /// Our SCTP port; WebRTC uses 5000 (`a=sctp-port`).
     pub port: u16,
+    /// The peer's SCTP port; WebRTC uses 5000 on both sides.
+    pub remote_port: u16,
     /// Largest packet handed to the lower layer (DTLS). Default 1200.
     pub mtu: usize,
     /// Our receive window: the most bytes buffered for the application.
@@ -45,6 +47,7 @@ impl Default for SctpConfig {
     fn default() -> Self {
         SctpConfig {
             port: 5000,
+            remote_port: 5000,
             mtu: 1200,
             receive_window: 1 << 20,
             send_buffer: 4 << 20,
@@ -979,7 +982,7 @@ impl Association {
     fn header(&self, tag: u32) -> CommonHeader {
         CommonHeader {
             source_port: self.config.port,
-            destination_port: self.config.port,
+            destination_port: self.config.remote_port,
             verification_tag: tag,
             checksum: 0,
         }
