@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use crate::cc::{Controller, SendStamp};
 use crate::chunk::{Chunk, DataChunk, Init, Sack};
 use crate::error::Error;
 use crate::packet::{COMMON_HEADER_LEN, CommonHeader, PacketWriter, parse_packet};
@@ -32,10 +33,14 @@ pub struct SctpConfig {
     /// Initial retransmission timeout (RFC 9260: 1 s; WebRTC stacks use
     /// less). Default 1 s.
     pub rto_initial: Duration,
-    /// Lower bound of the RTO. Default 200 ms.
+    /// Lower bound of the RTO. Default 300 ms: above `sack_delay`, so a
+    /// delayed SACK does not look like a loss.
     pub rto_min: Duration,
     /// Upper bound of the RTO. Default 60 s.
     pub rto_max: Duration,
+    /// Longest a SACK waits for a second packet to acknowledge with it
+    /// (RFC 9260 section 6.2). Default 200 ms.
+    pub sack_delay: Duration,
     /// Give up after this many retransmissions of INIT or COOKIE-ECHO.
     /// Default 8.
     pub max_init_retransmits: u32,
@@ -53,7 +58,8 @@ impl Default for SctpConfig {
             send_buffer: 4 << 20,
             max_message_size: 256 * 1024,
             rto_initial: Duration::from_secs(1),
-            rto_min: Duration::from_millis(200),
+            rto_min: Duration::from_millis(300),
+            sack_delay: Duration::from_millis(200),
             rto_max: Duration::from_secs(60),
             max_init_retransmits: 8,
             seed: None,
@@ -111,6 +117,33 @@ pub enum SctpEvent {
     Closed,
 }
 
+/// Counters and the congestion state of an association, for statistics
+/// and diagnosis.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct SctpStats {
+    /// Congestion window, bytes.
+    pub cwnd: usize,
+    /// Bytes sent and not yet acknowledged (nor marked lost).
+    pub flight_bytes: usize,
+    /// The peer's receive window as last advertised.
+    pub peer_rwnd: u32,
+    /// Smoothed round-trip time, once measured.
+    pub srtt: Option<Duration>,
+    /// Current retransmission timeout.
+    pub rto: Duration,
+    /// Estimated bottleneck bandwidth, bytes per second.
+    pub bandwidth: f64,
+    /// DATA chunks sent for the first time.
+    pub data_chunks_sent: u64,
+    /// DATA chunks retransmitted after fast retransmit.
+    pub fast_retransmits: u64,
+    /// T3-rtx expiries.
+    pub t3_expiries: u64,
+    /// DATA chunks received that were duplicates.
+    pub duplicates_received: u64,
+}
+
 /// A fragment of a message waiting for its first transmission or for an
 /// acknowledgement.
 #[derive(Debug, Clone)]
@@ -128,6 +161,8 @@ struct Outstanding {
     transmissions: u32,
     /// Reported missing by this many SACKs (fast retransmit at 3).
     missing_reports: u32,
+    /// What congestion control noted when it was last sent.
+    stamp: Option<SendStamp>,
     acked: bool,
     retransmit: bool,
 }
@@ -169,8 +204,9 @@ pub struct Association {
     outstanding: VecDeque<Outstanding>,
     queued_bytes: usize,
     peer_rwnd: u32,
-    cwnd: usize,
-    ssthresh: usize,
+    cc: Controller,
+    /// When pacing lets the next packet leave.
+    pacing_timer: Option<Instant>,
     flight_bytes: usize,
     rto: Duration,
     srtt: Option<Duration>,
@@ -188,8 +224,11 @@ pub struct Association {
     received_ahead: BTreeMap<u32, DataFragment>,
     duplicates: Vec<u32>,
     sack_due: bool,
+    /// Delayed SACK: when it must go at the latest.
+    sack_timer: Option<Instant>,
     partial: BTreeMap<(u16, bool, u16), Partial>,
     in_streams: BTreeMap<u16, InStream>,
+    stats: SctpStats,
     // Outputs.
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<SctpEvent>,
@@ -226,8 +265,8 @@ impl Association {
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut cookie_secret);
         let mut a = Association {
             rto: config.rto_initial,
-            cwnd: 4 * config.mtu,
-            ssthresh: usize::MAX,
+            cc: Controller::new(config.mtu),
+            pacing_timer: None,
             config,
             state: AssociationState::Closed,
             rng,
@@ -252,8 +291,10 @@ impl Association {
             received_ahead: BTreeMap::new(),
             duplicates: Vec::new(),
             sack_due: false,
+            sack_timer: None,
             partial: BTreeMap::new(),
             in_streams: BTreeMap::new(),
+            stats: SctpStats::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         };
@@ -355,6 +396,7 @@ impl Association {
                 sent_at: None,
                 transmissions: 0,
                 missing_reports: 0,
+                stamp: None,
                 acked: false,
                 retransmit: false,
             });
@@ -438,6 +480,19 @@ impl Association {
         )
     }
 
+    /// Counters and congestion state.
+    pub fn stats(&self) -> SctpStats {
+        SctpStats {
+            cwnd: self.cc.cwnd(),
+            flight_bytes: self.flight_bytes,
+            peer_rwnd: self.peer_rwnd,
+            srtt: self.srtt,
+            rto: self.rto,
+            bandwidth: self.cc.bandwidth(),
+            ..self.stats.clone()
+        }
+    }
+
     /// Bytes queued and not yet acknowledged.
     pub fn buffered_amount(&self) -> usize {
         self.queued_bytes
@@ -456,12 +511,31 @@ impl Association {
     /// When to call [`handle_timeout`](Association::handle_timeout).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.init_timer, self.t3, self.t2].into_iter().flatten().min()
+        [
+            self.init_timer,
+            self.t3,
+            self.t2,
+            self.sack_timer,
+            self.pacing_timer,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Runs expired timers: INIT/COOKIE-ECHO retransmission, T3-rtx,
-    /// T2-shutdown.
+    /// T2-shutdown, the delayed SACK and pacing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let mut flush = false;
+        if self.sack_timer.is_some_and(|t| t <= now) {
+            self.sack_timer = None;
+            self.sack_due = true;
+            flush = true;
+        }
+        if self.pacing_timer.is_some_and(|t| t <= now) {
+            self.pacing_timer = None;
+            flush = true;
+        }
         if self.t2.is_some_and(|t| t <= now) {
             self.t2 = None;
             if self.t2_retransmits >= MAX_SHUTDOWN_RETRANSMITS {
@@ -488,8 +562,8 @@ impl Association {
             // RFC 9260 section 6.3.3: back off, collapse the window, resend
             // what is outstanding.
             self.rto = (self.rto * 2).min(self.config.rto_max);
-            self.ssthresh = (self.cwnd / 2).max(4 * self.config.mtu);
-            self.cwnd = self.config.mtu;
+            self.cc.on_timeout();
+            self.stats.t3_expiries += 1;
             for o in self
                 .outstanding
                 .iter_mut()
@@ -499,6 +573,9 @@ impl Association {
             }
             self.flight_bytes = 0;
             self.t3 = None;
+            flush = true;
+        }
+        if flush {
             self.flush(now);
         }
     }
@@ -531,6 +608,7 @@ impl Association {
             return;
         }
         let mut got_data = false;
+        let mut immediate = false;
         for chunk in &chunks {
             match chunk {
                 Chunk::Init(init) => self.on_init(init),
@@ -546,6 +624,7 @@ impl Association {
                 // sends no new DATA, so none is accepted then.
                 Chunk::Data(d) if self.transferring() && self.state != AssociationState::ShutdownReceived => {
                     got_data = true;
+                    immediate |= d.immediate;
                     self.on_data(d);
                 }
                 Chunk::Sack(s) if self.transferring() => self.on_sack(now, s),
@@ -587,10 +666,23 @@ impl Association {
                 _ => {}
             }
         }
-        if got_data {
-            self.sack_due = true;
-        }
         self.deliver();
+        if got_data {
+            // RFC 9260 section 6.2: acknowledge at least every second
+            // packet, within `sack_delay`, and at once when something is
+            // missing or duplicated, when the sender asks (the I bit, RFC
+            // 7053), or while shutting down.
+            if self.sack_timer.is_some()
+                || immediate
+                || !self.received_ahead.is_empty()
+                || !self.duplicates.is_empty()
+                || self.state != AssociationState::Established
+            {
+                self.sack_due = true;
+            } else {
+                self.sack_timer = Some(now + self.config.sack_delay);
+            }
+        }
         self.flush(now);
         self.try_shutdown(now);
     }
@@ -713,6 +805,7 @@ impl Association {
         let offset = d.tsn.wrapping_sub(self.cumulative_tsn);
         // Already received (at or below the cumulative TSN), or a duplicate.
         if offset == 0 || offset > u32::MAX / 2 || self.received_ahead.contains_key(&d.tsn) {
+            self.stats.duplicates_received += 1;
             if self.duplicates.len() < 16 {
                 self.duplicates.push(d.tsn);
             }
@@ -776,9 +869,31 @@ impl Association {
 
     fn on_sack(&mut self, now: Instant, sack: &Sack<'_>) {
         let cum = sack.cumulative_tsn_ack;
+        // A SACK from before the last one (reordered) says nothing new.
+        if self
+            .outstanding
+            .front()
+            .is_some_and(|f| tsn_gt(f.tsn.wrapping_sub(1), cum))
+        {
+            return;
+        }
         self.peer_rwnd = sack.a_rwnd;
         let mut acked_bytes = 0;
         let mut rtt_sample = None;
+        let mut newest: Option<SendStamp> = None;
+        let mut note = |o: &Outstanding, acked_bytes: &mut usize| {
+            *acked_bytes += o.payload.len();
+            if let Some(stamp) = o.stamp {
+                // The RTT from the most recently sent chunk, unless it was
+                // retransmitted (Karn's rule: which copy was acknowledged?).
+                if newest.is_none_or(|n| stamp.sent_after(&n)) {
+                    newest = Some(stamp);
+                    rtt_sample = (o.transmissions == 1)
+                        .then(|| o.sent_at.map(|t| now.saturating_duration_since(t)))
+                        .flatten();
+                }
+            }
+        };
         // Cumulatively acknowledged.
         while let Some(front) = self.outstanding.front() {
             if front.sent_at.is_none() || tsn_gt(front.tsn, cum) {
@@ -788,10 +903,7 @@ impl Association {
                 break;
             };
             if !o.acked {
-                acked_bytes += o.payload.len();
-                if o.transmissions == 1 {
-                    rtt_sample = o.sent_at.map(|t| now.saturating_duration_since(t));
-                }
+                note(&o, &mut acked_bytes);
             }
             self.queued_bytes -= o.payload.len();
         }
@@ -800,30 +912,40 @@ impl Association {
         // RFC 9260 section 7.2.4: a TSN counts as missing only when a later
         // TSN was *newly* acknowledged by this SACK, so duplicated or
         // reordered SACKs do not trigger spurious fast retransmits.
-        let mut highest_newly_acked: Option<u32> = None;
+        let mut highest_newly_acked: Option<usize> = None;
         for (start, end) in sack.gap_blocks() {
-            let (s, e) = (
-                cum.wrapping_add(u32::from(start)),
-                cum.wrapping_add(u32::from(end)),
-            );
-            for o in self.outstanding.iter_mut() {
-                if !tsn_gt(s, o.tsn) && !tsn_gt(o.tsn, e) && !o.acked {
-                    o.acked = true;
-                    acked_bytes += o.payload.len();
-                    if highest_newly_acked.is_none_or(|h| tsn_gt(o.tsn, h)) {
-                        highest_newly_acked = Some(o.tsn);
-                    }
+            let first = cum.wrapping_add(u32::from(start));
+            let Some(front) = self.outstanding.front().map(|o| o.tsn) else {
+                break;
+            };
+            let from = first.wrapping_sub(front) as usize;
+            let Some(span) = end.checked_sub(start) else {
+                continue;
+            };
+            let to = from
+                .saturating_add(usize::from(span) + 1)
+                .min(self.outstanding.len());
+            for i in from.min(to)..to {
+                let o = &mut self.outstanding[i];
+                if o.acked || o.sent_at.is_none() {
+                    continue;
                 }
+                o.acked = true;
+                note(o, &mut acked_bytes);
+                highest_newly_acked = Some(highest_newly_acked.map_or(i, |h| h.max(i)));
             }
         }
-        let mut fast_retransmit = false;
         if let Some(highest) = highest_newly_acked {
-            for o in self.outstanding.iter_mut() {
-                if o.sent_at.is_some() && !o.acked && !o.retransmit && tsn_gt(highest, o.tsn) {
+            // Only a chunk sent after this one's latest transmission says
+            // it is missing: a retransmission is not reported lost by
+            // acknowledgements of what was sent before it.
+            let highest_sent = self.outstanding[highest].sent_at;
+            for o in self.outstanding.range_mut(..highest) {
+                if o.sent_at.is_some() && o.sent_at <= highest_sent && !o.acked && !o.retransmit {
                     o.missing_reports += 1;
                     if o.missing_reports == 3 {
                         o.retransmit = true;
-                        fast_retransmit = true;
+                        self.stats.fast_retransmits += 1;
                     }
                 }
             }
@@ -834,22 +956,18 @@ impl Association {
         self.flight_bytes = self
             .outstanding
             .iter()
-            .filter(|o| o.sent_at.is_some() && !o.acked && !o.retransmit)
+            .take_while(|o| o.sent_at.is_some())
+            .filter(|o| !o.acked && !o.retransmit)
             .map(|o| o.payload.len())
             .sum();
-        // Congestion control (RFC 9260 section 7.2).
-        if fast_retransmit {
-            self.ssthresh = (self.cwnd / 2).max(4 * self.config.mtu);
-            self.cwnd = self.ssthresh;
-        } else if acked_bytes > 0 {
-            if self.cwnd <= self.ssthresh {
-                self.cwnd += acked_bytes.min(self.config.mtu);
-            } else {
-                self.cwnd += self.config.mtu * acked_bytes / self.cwnd.max(1);
-            }
-        }
+        self.cc
+            .on_ack(now, acked_bytes, newest, rtt_sample, self.flight_bytes);
         self.t3 = if self.flight_bytes > 0 || self.outstanding.iter().any(|o| o.retransmit) {
-            Some(now + self.rto)
+            if acked_bytes > 0 || self.t3.is_none() {
+                Some(now + self.rto)
+            } else {
+                self.t3
+            }
         } else {
             None
         };
@@ -872,8 +990,9 @@ impl Association {
         self.rto = rto.clamp(self.config.rto_min, self.config.rto_max);
     }
 
-    /// Sends what the congestion and receive windows allow: a SACK if due,
-    /// retransmissions first, then new data, bundled into MTU-sized packets.
+    /// Sends what the congestion and receive windows and pacing allow: a
+    /// SACK if due, retransmissions first, then new data, bundled into
+    /// MTU-sized packets.
     fn flush(&mut self, now: Instant) {
         if !self.transferring() {
             return;
@@ -889,15 +1008,23 @@ impl Association {
             let sack = Sack::new(self.cumulative_tsn, a_rwnd, &gaps, &dups);
             let _ = writer.push(&Chunk::Sack(sack));
             self.sack_due = false;
+            self.sack_timer = None;
         }
-        let window = self.cwnd.min(self.peer_rwnd as usize);
+        let window = self.cc.cwnd().min(self.peer_rwnd as usize);
+        let mut ran_out = true;
         for i in 0..self.outstanding.len() {
             let o = &self.outstanding[i];
             let first_time = o.sent_at.is_none();
             if o.acked || !(first_time || o.retransmit) {
                 continue;
             }
-            if first_time && self.flight_bytes + o.payload.len() > window && self.flight_bytes > 0 {
+            if self.flight_bytes + o.payload.len() > window && self.flight_bytes > 0 {
+                ran_out = false;
+                break;
+            }
+            if let Some(at) = self.cc.pacing_delay(now) {
+                self.pacing_timer = Some(at);
+                ran_out = false;
                 break;
             }
             let chunk = Chunk::Data(DataChunk {
@@ -908,7 +1035,9 @@ impl Association {
                 unordered: o.unordered,
                 beginning: o.beginning,
                 ending: o.ending,
-                immediate: false,
+                // The last chunk queued asks for an immediate SACK (RFC
+                // 7053), so a lone message is not held by delayed SACK.
+                immediate: i + 1 == self.outstanding.len(),
                 payload: &o.payload,
             });
             let fits = writer.push(&chunk).unwrap_or(false);
@@ -923,15 +1052,24 @@ impl Association {
                     break;
                 }
             }
+            let len = o.payload.len();
+            let stamp = self.cc.on_send(now, self.flight_bytes, len + DATA_HEADER_LEN);
             let o = &mut self.outstanding[i];
+            o.stamp = Some(stamp);
             o.sent_at = Some(now);
+            if o.transmissions == 0 {
+                self.stats.data_chunks_sent += 1;
+            }
             o.transmissions += 1;
             o.retransmit = false;
             o.missing_reports = 0;
-            self.flight_bytes += o.payload.len();
+            self.flight_bytes += len;
             if self.t3.is_none() {
                 self.t3 = Some(now + self.rto);
             }
+        }
+        if ran_out && self.flight_bytes < window {
+            self.cc.on_app_limited(self.flight_bytes);
         }
         if !writer.is_empty() {
             let packet = writer.finish(false).to_vec();
@@ -947,11 +1085,15 @@ impl Association {
             + self.partial.values().map(|p| p.data.len()).sum::<usize>()
     }
 
-    /// Gap ack blocks, relative to the cumulative TSN (at most 64).
+    /// Gap ack blocks, relative to the cumulative TSN: as many as fit in a
+    /// packet with the SACK's 16 header bytes and room for 16 duplicate
+    /// TSNs. Reporting every block matters: a block reported late looks to
+    /// the sender like a burst of deliveries.
     fn gap_blocks(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let mut current: Option<(u16, u16)> = None;
         let mut blocks = 0;
+        let max_blocks = self.config.mtu.saturating_sub(COMMON_HEADER_LEN + 16 + 64) / 4;
         for &tsn in self.received_ahead.keys() {
             let off = tsn.wrapping_sub(self.cumulative_tsn);
             if off > u32::from(u16::MAX) {
@@ -964,7 +1106,7 @@ impl Association {
                     out.extend_from_slice(&s.to_be_bytes());
                     out.extend_from_slice(&e.to_be_bytes());
                     blocks += 1;
-                    if blocks == 64 {
+                    if blocks == max_blocks {
                         return out;
                     }
                     Some((off, off))

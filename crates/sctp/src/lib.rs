@@ -51,6 +51,7 @@
 #![forbid(unsafe_code)]
 
 mod association;
+mod cc;
 mod chunk;
 pub mod dcep;
 mod error;
@@ -61,5 +62,5 @@ pub mod fuzzing;
 mod packet;
 mod param;
 
-pub use association::{Association, AssociationState, SctpConfig, SctpEvent, SctpMessage};
+pub use association::{Association, AssociationState, SctpConfig, SctpEvent, SctpMessage, SctpStats};
 pub use error::Error;
