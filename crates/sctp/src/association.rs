@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use crate::cc::{Controller, SendStamp};
 use crate::chunk::{Chunk, DataChunk, Init, Sack};
+use crate::chunk::{FORWARD_TSN, RE_CONFIG};
 use crate::error::Error;
 use crate::packet::{COMMON_HEADER_LEN, CommonHeader, PacketWriter, parse_packet};
-use crate::param::Param;
+use crate::param::{Param, ReconfigParam, reconfig_result};
 
 /// Settings of an association.
 #[derive(Debug, Clone)]
@@ -115,6 +116,27 @@ pub enum SctpEvent {
     /// The graceful shutdown finished: everything either side sent was
     /// acknowledged.
     Closed,
+    /// The peer reset these of its outgoing streams (RFC 6525): their next
+    /// message starts again at sequence number 0. Data channels close this
+    /// way (RFC 8831 section 6.7).
+    IncomingStreamsReset(Vec<u16>),
+    /// The peer performed the reset of these of our outgoing streams that
+    /// [`reset_streams`](Association::reset_streams) asked for.
+    OutgoingStreamsReset(Vec<u16>),
+}
+
+/// How one message is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendOptions {
+    /// Deliver as soon as it is whole, regardless of order.
+    pub unordered: bool,
+    /// Partial reliability (RFC 3758): give up after this many
+    /// retransmissions. Needs the peer's FORWARD-TSN support; without it
+    /// the message is sent reliably.
+    pub max_retransmits: Option<u32>,
+    /// Partial reliability: give up once the message is this old, sent or
+    /// not.
+    pub lifetime: Option<Duration>,
 }
 
 /// Counters and the congestion state of an association, for statistics
@@ -163,6 +185,12 @@ struct Outstanding {
     missing_reports: u32,
     /// What congestion control noted when it was last sent.
     stamp: Option<SendStamp>,
+    /// Partial reliability: retransmissions allowed, and when to give up.
+    max_retransmits: Option<u32>,
+    expires: Option<Instant>,
+    /// Given up (RFC 3758): counts as acknowledged and is skipped by
+    /// FORWARD-TSN.
+    abandoned: bool,
     acked: bool,
     retransmit: bool,
 }
@@ -219,6 +247,31 @@ pub struct Association {
     init_packet: Option<Vec<u8>>,
     init_timer: Option<Instant>,
     init_retransmits: u32,
+    /// Highest cumulative TSN acknowledgement the peer sent.
+    peer_cum_ack: u32,
+    buffered_per_stream: BTreeMap<u16, usize>,
+    // Partial reliability (RFC 3758).
+    peer_supports_pr: bool,
+    /// Advanced.Peer.Ack.Point: the peer may skip up to here.
+    forward_tsn_point: u32,
+    forward_tsn_due: bool,
+    /// Ordered streams with abandoned messages up to the forward point:
+    /// the highest abandoned SSN of each.
+    forward_streams: BTreeMap<u16, u16>,
+    // Stream reconfiguration (RFC 6525).
+    peer_supports_reconfig: bool,
+    next_request_seq: u32,
+    /// Outgoing streams waiting for a reset request.
+    reset_queue: Vec<u16>,
+    /// The reset request in flight: sequence number, streams, last TSN.
+    reset_in_flight: Option<(u32, Vec<u16>, u32)>,
+    reconfig_timer: Option<Instant>,
+    /// The peer's next request sequence number.
+    peer_request_seq: u32,
+    /// Our answer to the peer's last request, repeated if it asks again.
+    last_response: Option<(u32, u32)>,
+    /// A peer's outgoing reset waiting for its last TSN to arrive.
+    deferred_reset: Option<(u32, u32, Vec<u16>)>,
     // Receiving.
     cumulative_tsn: u32,
     received_ahead: BTreeMap<u32, DataFragment>,
@@ -245,6 +298,9 @@ struct DataFragment {
     ending: bool,
     payload: Vec<u8>,
 }
+
+/// Size of our state cookie: six 32-bit fields and an HMAC-SHA256.
+const COOKIE_LEN: usize = 24 + 32;
 
 /// Size of a DATA chunk header.
 const DATA_HEADER_LEN: usize = 16;
@@ -287,6 +343,20 @@ impl Association {
             init_packet: None,
             init_timer: None,
             init_retransmits: 0,
+            peer_cum_ack: 0,
+            buffered_per_stream: BTreeMap::new(),
+            peer_supports_pr: false,
+            forward_tsn_point: 0,
+            forward_tsn_due: false,
+            forward_streams: BTreeMap::new(),
+            peer_supports_reconfig: false,
+            next_request_seq: 0,
+            reset_queue: Vec::new(),
+            reset_in_flight: None,
+            reconfig_timer: None,
+            peer_request_seq: 0,
+            last_response: None,
+            deferred_reset: None,
             cumulative_tsn: 0,
             received_ahead: BTreeMap::new(),
             duplicates: Vec::new(),
@@ -300,6 +370,9 @@ impl Association {
         };
         a.my_tag = a.random_nonzero();
         a.next_tsn = a.random_nonzero();
+        a.peer_cum_ack = a.next_tsn.wrapping_sub(1);
+        a.forward_tsn_point = a.peer_cum_ack;
+        a.next_request_seq = a.next_tsn;
         a
     }
 
@@ -323,18 +396,53 @@ impl Association {
         self.state
     }
 
+    /// The extensions we offer in INIT and INIT-ACK: FORWARD-TSN (RFC 3758)
+    /// and RE-CONFIG (RFC 6525).
+    fn extension_params(out: &mut Vec<u8>) {
+        crate::param::write_param(&Param::ForwardTsnSupported, out);
+        crate::param::write_param(&Param::SupportedExtensions(&[RE_CONFIG, FORWARD_TSN]), out);
+    }
+
+    /// Which of our extensions the peer's INIT or INIT-ACK offers, as
+    /// flags: 1 partial reliability, 2 stream reconfiguration.
+    fn peer_extensions(init: &Init<'_>) -> u32 {
+        let mut flags = 0;
+        for p in init.params().map_while(Result::ok) {
+            match p {
+                Param::ForwardTsnSupported => flags |= 1,
+                Param::SupportedExtensions(list) => {
+                    if list.contains(&FORWARD_TSN) {
+                        flags |= 1;
+                    }
+                    if list.contains(&RE_CONFIG) {
+                        flags |= 2;
+                    }
+                }
+                _ => {}
+            }
+        }
+        flags
+    }
+
+    fn set_peer_extensions(&mut self, flags: u32) {
+        self.peer_supports_pr = flags & 1 != 0;
+        self.peer_supports_reconfig = flags & 2 != 0;
+    }
+
     /// Client: sends INIT.
     pub fn connect(&mut self, now: Instant) {
         if self.state != AssociationState::Closed {
             return;
         }
+        let mut params = Vec::new();
+        Self::extension_params(&mut params);
         let init = Init {
             initiate_tag: self.my_tag,
             a_rwnd: self.config.receive_window,
             outbound_streams: u16::MAX,
             inbound_streams: u16::MAX,
             initial_tsn: self.next_tsn,
-            params: &[],
+            params: &params,
         };
         let packet = self.packet(0, &[Chunk::Init(init)]);
         self.init_packet = Some(packet.clone());
@@ -354,8 +462,35 @@ impl Association {
         data: &[u8],
         unordered: bool,
     ) -> Result<(), Error> {
+        let options = SendOptions {
+            unordered,
+            ..SendOptions::default()
+        };
+        self.send_with(now, stream_id, ppid, data, options)
+    }
+
+    /// Queues a message with per-message options: ordering and partial
+    /// reliability. Fails as [`send`](Association::send) does, and while
+    /// the stream is being reset.
+    pub fn send_with(
+        &mut self,
+        now: Instant,
+        stream_id: u16,
+        ppid: u32,
+        data: &[u8],
+        options: SendOptions,
+    ) -> Result<(), Error> {
+        let unordered = options.unordered;
         if self.state != AssociationState::Established {
             return Err(Error::NotEstablished);
+        }
+        if self.reset_queue.contains(&stream_id)
+            || self
+                .reset_in_flight
+                .as_ref()
+                .is_some_and(|(_, streams, _)| streams.contains(&stream_id))
+        {
+            return Err(Error::StreamResetting);
         }
         if data.is_empty() {
             return Err(Error::EmptyMessage);
@@ -397,11 +532,15 @@ impl Association {
                 transmissions: 0,
                 missing_reports: 0,
                 stamp: None,
+                max_retransmits: options.max_retransmits,
+                expires: options.lifetime.map(|l| now + l),
+                abandoned: false,
                 acked: false,
                 retransmit: false,
             });
             self.queued_bytes += piece.len();
         }
+        *self.buffered_per_stream.entry(stream_id).or_insert(0) += data.len();
         self.flush(now);
         Ok(())
     }
@@ -498,6 +637,213 @@ impl Association {
         self.queued_bytes
     }
 
+    /// Bytes queued on one stream and not yet acknowledged (nor abandoned).
+    pub fn stream_buffered_amount(&self, stream_id: u16) -> usize {
+        self.buffered_per_stream.get(&stream_id).copied().unwrap_or(0)
+    }
+
+    /// Whether the peer accepts FORWARD-TSN (partial reliability).
+    pub fn peer_supports_partial_reliability(&self) -> bool {
+        self.peer_supports_pr
+    }
+
+    /// Resets outgoing streams (RFC 6525 Outgoing SSN Reset Request): data
+    /// already queued on them is still delivered, then their sequence
+    /// numbers start again at 0; [`SctpEvent::OutgoingStreamsReset`] says
+    /// when the peer performed it. Sending on them fails until then. Data
+    /// channels close by resetting their stream.
+    pub fn reset_streams(&mut self, now: Instant, streams: &[u16]) -> Result<(), Error> {
+        if self.state != AssociationState::Established {
+            return Err(Error::NotEstablished);
+        }
+        if !self.peer_supports_reconfig {
+            return Err(Error::Unsupported(
+                "the peer does not support stream reconfiguration",
+            ));
+        }
+        for &s in streams {
+            let in_flight = self
+                .reset_in_flight
+                .as_ref()
+                .is_some_and(|(_, list, _)| list.contains(&s));
+            if !in_flight && !self.reset_queue.contains(&s) {
+                self.reset_queue.push(s);
+            }
+        }
+        self.send_reset_request(now);
+        Ok(())
+    }
+
+    /// Sends the queued stream resets as one request, unless one is in
+    /// flight already (RFC 6525 section 5.1.1: one at a time).
+    fn send_reset_request(&mut self, now: Instant) {
+        if self.reset_in_flight.is_some() || self.reset_queue.is_empty() {
+            return;
+        }
+        // At most what fits in one packet.
+        let take = self
+            .reset_queue
+            .len()
+            .min(self.config.mtu.saturating_sub(64) / 2)
+            .max(1);
+        let streams: Vec<u16> = self.reset_queue.drain(..take).collect();
+        let seq = self.next_request_seq;
+        self.next_request_seq = seq.wrapping_add(1);
+        self.reset_in_flight = Some((seq, streams, self.next_tsn.wrapping_sub(1)));
+        self.transmit_reset_request(now);
+    }
+
+    fn transmit_reset_request(&mut self, now: Instant) {
+        let Some((seq, streams, last_tsn)) = &self.reset_in_flight else {
+            return;
+        };
+        let mut list = Vec::with_capacity(streams.len() * 2);
+        crate::param::encode_stream_ids(streams, &mut list);
+        let mut value = Vec::new();
+        crate::param::write_reconfig_param(
+            &ReconfigParam::OutgoingResetRequest {
+                request_seq: *seq,
+                response_seq: self.peer_request_seq.wrapping_sub(1),
+                last_tsn: *last_tsn,
+                streams: &list,
+            },
+            &mut value,
+        );
+        let packet = self.packet(self.peer_tag, &[Chunk::ReConfig(&value)]);
+        self.transmits.push_back(packet);
+        self.reconfig_timer = Some(now + self.rto);
+    }
+
+    /// A RE-CONFIG chunk from the peer: its requests and our answers.
+    fn on_reconfig(&mut self, now: Instant, value: &[u8]) {
+        for param in crate::param::reconfig_params(value).map_while(Result::ok) {
+            match param {
+                ReconfigParam::OutgoingResetRequest {
+                    request_seq,
+                    last_tsn,
+                    streams,
+                    ..
+                } => {
+                    let result = self.on_outgoing_reset_request(request_seq, last_tsn, streams);
+                    self.send_reconfig_response(request_seq, result);
+                }
+                ReconfigParam::IncomingResetRequest { request_seq, .. }
+                | ReconfigParam::AddOutgoingStreams { request_seq, .. }
+                | ReconfigParam::AddIncomingStreams { request_seq, .. } => {
+                    // Not used by WebRTC; we already offer the most streams.
+                    let result = if request_seq == self.peer_request_seq {
+                        self.peer_request_seq = request_seq.wrapping_add(1);
+                        reconfig_result::DENIED
+                    } else {
+                        reconfig_result::ERROR_BAD_SEQUENCE_NUMBER
+                    };
+                    self.send_reconfig_response(request_seq, result);
+                }
+                ReconfigParam::Response {
+                    response_seq, result, ..
+                } => self.on_reconfig_response(now, response_seq, result),
+                ReconfigParam::Unknown { .. } => {}
+            }
+        }
+    }
+
+    /// RFC 6525 section 5.2.2.
+    fn on_outgoing_reset_request(&mut self, seq: u32, last_tsn: u32, streams: &[u8]) -> u32 {
+        if seq == self.peer_request_seq.wrapping_sub(1) {
+            // A retransmission: the same answer, updated if the deferred
+            // reset happened meanwhile.
+            return match self.last_response {
+                Some((s, r)) if s == seq => r,
+                _ => reconfig_result::ERROR_BAD_SEQUENCE_NUMBER,
+            };
+        }
+        if seq != self.peer_request_seq {
+            return reconfig_result::ERROR_BAD_SEQUENCE_NUMBER;
+        }
+        self.peer_request_seq = seq.wrapping_add(1);
+        let ids: Vec<u16> = crate::param::stream_ids(streams).collect();
+        let result = if self.deferred_reset.is_some() {
+            reconfig_result::ERROR_REQUEST_IN_PROGRESS
+        } else if tsn_gt(last_tsn, self.cumulative_tsn) {
+            self.deferred_reset = Some((seq, last_tsn, ids));
+            reconfig_result::IN_PROGRESS
+        } else {
+            self.reset_incoming(ids);
+            reconfig_result::SUCCESS_PERFORMED
+        };
+        self.last_response = Some((seq, result));
+        result
+    }
+
+    /// Restarts incoming streams at SSN 0 (all of them for an empty list).
+    fn reset_incoming(&mut self, ids: Vec<u16>) {
+        if ids.is_empty() {
+            self.in_streams.clear();
+        } else {
+            for id in &ids {
+                self.in_streams.remove(id);
+            }
+        }
+        self.events.push_back(SctpEvent::IncomingStreamsReset(ids));
+    }
+
+    /// Performs a deferred reset once everything before it arrived.
+    fn run_deferred_reset(&mut self) {
+        let due = self
+            .deferred_reset
+            .as_ref()
+            .is_some_and(|(_, last, _)| !tsn_gt(*last, self.cumulative_tsn));
+        if !due {
+            return;
+        }
+        if let Some((seq, _, ids)) = self.deferred_reset.take() {
+            self.reset_incoming(ids);
+            if self.last_response.is_some_and(|(s, _)| s == seq) {
+                self.last_response = Some((seq, reconfig_result::SUCCESS_PERFORMED));
+            }
+        }
+    }
+
+    fn send_reconfig_response(&mut self, seq: u32, result: u32) {
+        let mut value = Vec::new();
+        crate::param::write_reconfig_param(
+            &ReconfigParam::Response {
+                response_seq: seq,
+                result,
+                next_tsns: None,
+            },
+            &mut value,
+        );
+        let packet = self.packet(self.peer_tag, &[Chunk::ReConfig(&value)]);
+        self.transmits.push_back(packet);
+    }
+
+    fn on_reconfig_response(&mut self, now: Instant, seq: u32, result: u32) {
+        if self.reset_in_flight.as_ref().is_none_or(|(s, _, _)| *s != seq) {
+            return;
+        }
+        match result {
+            // The peer waits for data still on its way: ask again later.
+            reconfig_result::IN_PROGRESS => {}
+            reconfig_result::SUCCESS_PERFORMED | reconfig_result::SUCCESS_NOTHING_TO_DO => {
+                self.reconfig_timer = None;
+                if let Some((_, streams, _)) = self.reset_in_flight.take() {
+                    for s in &streams {
+                        self.next_ssn.remove(s);
+                    }
+                    self.events.push_back(SctpEvent::OutgoingStreamsReset(streams));
+                }
+                self.send_reset_request(now);
+            }
+            // Denied or an error: the streams stay as they are.
+            _ => {
+                self.reconfig_timer = None;
+                self.reset_in_flight = None;
+                self.send_reset_request(now);
+            }
+        }
+    }
+
     /// The next packet to hand to DTLS.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.transmits.pop_front()
@@ -517,6 +863,7 @@ impl Association {
             self.t2,
             self.sack_timer,
             self.pacing_timer,
+            self.reconfig_timer,
         ]
         .into_iter()
         .flatten()
@@ -535,6 +882,10 @@ impl Association {
         if self.pacing_timer.is_some_and(|t| t <= now) {
             self.pacing_timer = None;
             flush = true;
+        }
+        if self.reconfig_timer.is_some_and(|t| t <= now) {
+            self.reconfig_timer = None;
+            self.transmit_reset_request(now);
         }
         if self.t2.is_some_and(|t| t <= now) {
             self.t2 = None;
@@ -573,6 +924,7 @@ impl Association {
             }
             self.flight_bytes = 0;
             self.t3 = None;
+            self.forward_tsn_due |= tsn_gt(self.forward_tsn_point, self.peer_cum_ack);
             flush = true;
         }
         if flush {
@@ -628,6 +980,16 @@ impl Association {
                     self.on_data(d);
                 }
                 Chunk::Sack(s) if self.transferring() => self.on_sack(now, s),
+                Chunk::ForwardTsn {
+                    new_cumulative_tsn,
+                    streams,
+                } if self.transferring() => {
+                    got_data = true;
+                    self.on_forward_tsn(*new_cumulative_tsn, streams);
+                }
+                Chunk::ReConfig(value) if self.state == AssociationState::Established => {
+                    self.on_reconfig(now, value);
+                }
                 Chunk::Shutdown { cumulative_tsn_ack } => self.on_shutdown(now, *cumulative_tsn_ack),
                 Chunk::ShutdownAck
                     if matches!(
@@ -731,9 +1093,15 @@ impl Association {
     /// Server: answers INIT statelessly with an INIT-ACK whose cookie holds
     /// everything needed later, signed (RFC 9260 section 5.1.3).
     fn on_init(&mut self, init: &Init<'_>) {
-        let cookie = self.make_cookie(init.initiate_tag, init.initial_tsn, init.a_rwnd);
+        let cookie = self.make_cookie(
+            init.initiate_tag,
+            init.initial_tsn,
+            init.a_rwnd,
+            Self::peer_extensions(init),
+        );
         let mut params = Vec::new();
         crate::param::write_param(&Param::StateCookie(&cookie), &mut params);
+        Self::extension_params(&mut params);
         let ack = Init {
             initiate_tag: self.my_tag,
             a_rwnd: self.config.receive_window,
@@ -747,10 +1115,17 @@ impl Association {
     }
 
     /// Cookie: peer tag, peer initial TSN, peer window, our tag, our initial
-    /// TSN, then an HMAC-SHA256 over them.
-    fn make_cookie(&self, peer_tag: u32, peer_tsn: u32, peer_rwnd: u32) -> Vec<u8> {
-        let mut c = Vec::with_capacity(52);
-        for v in [peer_tag, peer_tsn, peer_rwnd, self.my_tag, self.next_tsn] {
+    /// TSN, the peer's extensions, then an HMAC-SHA256 over them.
+    fn make_cookie(&self, peer_tag: u32, peer_tsn: u32, peer_rwnd: u32, extensions: u32) -> Vec<u8> {
+        let mut c = Vec::with_capacity(COOKIE_LEN);
+        for v in [
+            peer_tag,
+            peer_tsn,
+            peer_rwnd,
+            self.my_tag,
+            self.next_tsn,
+            extensions,
+        ] {
             c.extend_from_slice(&v.to_be_bytes());
         }
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.cookie_secret);
@@ -760,11 +1135,11 @@ impl Association {
     }
 
     fn on_cookie_echo(&mut self, now: Instant, verification_tag: u32, cookie: &[u8]) {
-        if cookie.len() != 52 || verification_tag != self.my_tag {
+        if cookie.len() != COOKIE_LEN || verification_tag != self.my_tag {
             return;
         }
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.cookie_secret);
-        if ring::hmac::verify(&key, &cookie[..20], &cookie[20..]).is_err() {
+        if ring::hmac::verify(&key, &cookie[..24], &cookie[24..]).is_err() {
             return;
         }
         let field = |i: usize| u32::from_be_bytes([cookie[i], cookie[i + 1], cookie[i + 2], cookie[i + 3]]);
@@ -775,6 +1150,8 @@ impl Association {
             self.peer_tag = field(0);
             self.cumulative_tsn = field(4).wrapping_sub(1);
             self.peer_rwnd = field(8);
+            self.peer_request_seq = field(4);
+            self.set_peer_extensions(field(20));
             self.established();
         }
         let ack = self.packet(self.peer_tag, &[Chunk::CookieAck]);
@@ -794,6 +1171,8 @@ impl Association {
         self.peer_tag = init.initiate_tag;
         self.cumulative_tsn = init.initial_tsn.wrapping_sub(1);
         self.peer_rwnd = init.a_rwnd;
+        self.peer_request_seq = init.initial_tsn;
+        self.set_peer_extensions(Self::peer_extensions(init));
         let packet = self.packet(self.peer_tag, &[Chunk::CookieEcho(&cookie)]);
         self.init_packet = Some(packet.clone());
         self.init_timer = Some(now + self.rto);
@@ -831,12 +1210,19 @@ impl Association {
     /// Moves the cumulative TSN forward and assembles whole messages.
     fn deliver(&mut self) {
         loop {
+            // A peer's stream reset takes effect exactly after its last
+            // TSN, before anything sent after it.
+            self.run_deferred_reset();
             let next = self.cumulative_tsn.wrapping_add(1);
             let Some(frag) = self.received_ahead.remove(&next) else {
                 break;
             };
             self.cumulative_tsn = next;
             let key = (frag.stream_id, frag.unordered, frag.ssn);
+            if !frag.beginning && !self.partial.contains_key(&key) {
+                // The rest of a message whose start was skipped.
+                continue;
+            }
             let partial = self.partial.entry(key).or_default();
             if frag.beginning {
                 partial.data.clear();
@@ -870,13 +1256,11 @@ impl Association {
     fn on_sack(&mut self, now: Instant, sack: &Sack<'_>) {
         let cum = sack.cumulative_tsn_ack;
         // A SACK from before the last one (reordered) says nothing new.
-        if self
-            .outstanding
-            .front()
-            .is_some_and(|f| tsn_gt(f.tsn.wrapping_sub(1), cum))
-        {
+        if tsn_gt(self.peer_cum_ack, cum) {
             return;
         }
+        let cum_advanced = cum != self.peer_cum_ack;
+        self.peer_cum_ack = cum;
         self.peer_rwnd = sack.a_rwnd;
         let mut acked_bytes = 0;
         let mut rtt_sample = None;
@@ -905,7 +1289,15 @@ impl Association {
             if !o.acked {
                 note(&o, &mut acked_bytes);
             }
-            self.queued_bytes -= o.payload.len();
+            self.release(&o);
+        }
+        self.advance_forward_point();
+        // RFC 3758 section 3.5 C3: the peer has not skipped what we gave
+        // up yet: tell it (again).
+        if tsn_gt(self.forward_tsn_point, cum) {
+            self.forward_tsn_due = true;
+        } else {
+            self.forward_streams.clear();
         }
         // Gap blocks: acknowledged out of order; the others below the
         // highest acknowledged TSN are reported missing.
@@ -952,6 +1344,12 @@ impl Association {
         }
         if let Some(rtt) = rtt_sample {
             self.update_rto(rtt);
+        } else if acked_bytes > 0 || cum_advanced {
+            // The path works again: drop the T3 back-off even without a
+            // fresh sample (all acknowledged chunks were retransmissions),
+            // as Linux does; otherwise a lossy tail keeps the RTO at its
+            // maximum long after the loss.
+            self.rto = self.computed_rto();
         }
         self.flight_bytes = self
             .outstanding
@@ -962,7 +1360,10 @@ impl Association {
             .sum();
         self.cc
             .on_ack(now, acked_bytes, newest, rtt_sample, self.flight_bytes);
-        self.t3 = if self.flight_bytes > 0 || self.outstanding.iter().any(|o| o.retransmit) {
+        // T3 also guards a FORWARD-TSN the peer has not acted on yet.
+        let forward_pending = tsn_gt(self.forward_tsn_point, self.peer_cum_ack);
+        self.t3 = if self.flight_bytes > 0 || forward_pending || self.outstanding.iter().any(|o| o.retransmit)
+        {
             if acked_bytes > 0 || self.t3.is_none() {
                 Some(now + self.rto)
             } else {
@@ -971,6 +1372,102 @@ impl Association {
         } else {
             None
         };
+    }
+
+    /// A chunk leaves the send queue, acknowledged or abandoned.
+    fn release(&mut self, o: &Outstanding) {
+        self.queued_bytes -= o.payload.len();
+        if let Some(b) = self.buffered_per_stream.get_mut(&o.stream_id) {
+            *b = b.saturating_sub(o.payload.len());
+            if *b == 0 {
+                self.buffered_per_stream.remove(&o.stream_id);
+            }
+        }
+    }
+
+    /// Gives up a message (RFC 3758): every fragment of the one the chunk
+    /// at `index` belongs to.
+    fn abandon(&mut self, index: usize) {
+        let mut first = index;
+        while first > 0 && !self.outstanding[first].beginning {
+            first -= 1;
+        }
+        let mut i = first;
+        while let Some(o) = self.outstanding.get_mut(i) {
+            // Fragments the peer already has are skipped too: the message
+            // can no longer complete.
+            o.acked = true;
+            o.abandoned = true;
+            o.retransmit = false;
+            i += 1;
+            if o.ending {
+                break;
+            }
+        }
+        self.advance_forward_point();
+        if tsn_gt(self.forward_tsn_point, self.peer_cum_ack) {
+            self.forward_tsn_due = true;
+        }
+    }
+
+    /// Moves Advanced.Peer.Ack.Point over abandoned chunks at the front
+    /// (RFC 3758 section 3.5 C2), which leave the queue.
+    fn advance_forward_point(&mut self) {
+        while self.outstanding.front().is_some_and(|o| o.abandoned) {
+            let Some(o) = self.outstanding.pop_front() else {
+                break;
+            };
+            self.forward_tsn_point = o.tsn;
+            if !o.unordered {
+                let ssn = self.forward_streams.entry(o.stream_id).or_insert(o.ssn);
+                if ssn_gt(o.ssn, *ssn) {
+                    *ssn = o.ssn;
+                }
+            }
+            self.release(&o);
+        }
+        if tsn_gt(self.peer_cum_ack, self.forward_tsn_point) {
+            self.forward_tsn_point = self.peer_cum_ack;
+        }
+    }
+
+    /// FORWARD-TSN from the peer: it gave up everything up to
+    /// `new_cumulative_tsn` (RFC 3758 section 3.6).
+    fn on_forward_tsn(&mut self, new_cumulative_tsn: u32, streams: &[u8]) {
+        if !tsn_gt(new_cumulative_tsn, self.cumulative_tsn) {
+            // Old news; the SACK that follows tells the peer where we are.
+            return;
+        }
+        // Bound the work a forged FORWARD-TSN can cause: never beyond what
+        // the receive window could hold.
+        if new_cumulative_tsn.wrapping_sub(self.cumulative_tsn) > (MAX_GAPS as u32) * 16 {
+            return;
+        }
+        let skipped: Vec<u32> = self
+            .received_ahead
+            .keys()
+            .copied()
+            .take_while(|&t| !tsn_gt(t, new_cumulative_tsn))
+            .collect();
+        for t in skipped {
+            self.received_ahead.remove(&t);
+        }
+        self.cumulative_tsn = new_cumulative_tsn;
+        // Fragments of one message have consecutive TSNs, so a message in
+        // reassembly now can never complete.
+        self.partial.clear();
+        for (stream, ssn) in crate::chunk::forward_tsn_streams(streams) {
+            let st = self.in_streams.entry(stream).or_default();
+            if !ssn_gt(st.next_ssn, ssn) {
+                st.next_ssn = ssn.wrapping_add(1);
+                st.waiting.retain(|s, _| ssn_gt(*s, ssn));
+            }
+            while let Some(m) = st.waiting.remove(&st.next_ssn) {
+                st.next_ssn = st.next_ssn.wrapping_add(1);
+                self.events.push_back(SctpEvent::Message(m));
+            }
+        }
+        self.run_deferred_reset();
     }
 
     fn update_rto(&mut self, rtt: Duration) {
@@ -986,8 +1483,16 @@ impl Association {
                 self.srtt = Some(srtt * 7 / 8 + rtt / 8);
             }
         }
-        let rto = self.srtt.unwrap_or(rtt) + (self.rttvar * 4).max(Duration::from_millis(1));
-        self.rto = rto.clamp(self.config.rto_min, self.config.rto_max);
+        self.rto = self.computed_rto();
+    }
+
+    /// RTO = SRTT + 4 RTTVAR, within the configured bounds.
+    fn computed_rto(&self) -> Duration {
+        let Some(srtt) = self.srtt else {
+            return self.config.rto_initial;
+        };
+        (srtt + (self.rttvar * 4).max(Duration::from_millis(1)))
+            .clamp(self.config.rto_min, self.config.rto_max)
     }
 
     /// Sends what the congestion and receive windows and pacing allow: a
@@ -1010,12 +1515,25 @@ impl Association {
             self.sack_due = false;
             self.sack_timer = None;
         }
+        self.push_forward_tsn(&mut writer);
         let window = self.cc.cwnd().min(self.peer_rwnd as usize);
         let mut ran_out = true;
-        for i in 0..self.outstanding.len() {
+        let mut i = 0;
+        while i < self.outstanding.len() {
             let o = &self.outstanding[i];
             let first_time = o.sent_at.is_none();
             if o.acked || !(first_time || o.retransmit) {
+                i += 1;
+                continue;
+            }
+            // Partial reliability: too old, or retransmitted enough.
+            let expired = o.expires.is_some_and(|e| now >= e)
+                || (o.retransmit && o.max_retransmits.is_some_and(|m| o.transmissions > m));
+            if expired && self.peer_supports_pr {
+                let before = self.outstanding.len();
+                self.abandon(i);
+                // Chunks at the front may have left the queue.
+                i -= (before - self.outstanding.len()).min(i);
                 continue;
             }
             if self.flight_bytes + o.payload.len() > window && self.flight_bytes > 0 {
@@ -1067,12 +1585,38 @@ impl Association {
             if self.t3.is_none() {
                 self.t3 = Some(now + self.rto);
             }
+            i += 1;
+        }
+        // Abandoned while flushing: the FORWARD-TSN goes right away.
+        self.push_forward_tsn(&mut writer);
+        if self.t3.is_none() && tsn_gt(self.forward_tsn_point, self.peer_cum_ack) {
+            self.t3 = Some(now + self.rto);
         }
         if ran_out && self.flight_bytes < window {
             self.cc.on_app_limited(self.flight_bytes);
         }
         if !writer.is_empty() {
             let packet = writer.finish(false).to_vec();
+            self.transmits.push_back(packet);
+        }
+    }
+
+    /// Adds a FORWARD-TSN if one is due (alone in a packet if it does not
+    /// fit in `writer`).
+    fn push_forward_tsn(&mut self, writer: &mut PacketWriter) {
+        if !(self.forward_tsn_due && self.peer_supports_pr) {
+            return;
+        }
+        self.forward_tsn_due = false;
+        let mut list = Vec::with_capacity(self.forward_streams.len() * 4);
+        let streams: Vec<(u16, u16)> = self.forward_streams.iter().map(|(&s, &n)| (s, n)).collect();
+        crate::chunk::encode_forward_tsn_streams(&streams, &mut list);
+        let chunk = Chunk::ForwardTsn {
+            new_cumulative_tsn: self.forward_tsn_point,
+            streams: &list,
+        };
+        if !writer.push(&chunk).unwrap_or(false) {
+            let packet = self.packet(self.peer_tag, &[chunk]);
             self.transmits.push_back(packet);
         }
     }
@@ -1137,6 +1681,11 @@ impl Association {
         }
         writer.finish(false).to_vec()
     }
+}
+
+/// Serial number arithmetic on SSNs (RFC 1982).
+fn ssn_gt(a: u16, b: u16) -> bool {
+    a != b && a.wrapping_sub(b) < (1 << 15)
 }
 
 /// Serial number arithmetic on TSNs (RFC 1982): whether `a` comes after `b`.

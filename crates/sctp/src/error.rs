@@ -32,4 +32,10 @@ pub enum Error {
     /// (RFC 8831 section 6.6).
     #[error("empty message")]
     EmptyMessage,
+    /// The stream is being reset; send again once the reset is done.
+    #[error("stream is being reset")]
+    StreamResetting,
+    /// The peer did not negotiate what this needs.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
 }

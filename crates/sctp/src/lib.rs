@@ -62,5 +62,7 @@ pub mod fuzzing;
 mod packet;
 mod param;
 
-pub use association::{Association, AssociationState, SctpConfig, SctpEvent, SctpMessage, SctpStats};
+pub use association::{
+    Association, AssociationState, SctpConfig, SctpEvent, SctpMessage, SctpStats, SendOptions,
+};
 pub use error::Error;
