@@ -2,8 +2,10 @@
 //! fuzzer gets past the checksum) and timer events, after a real handshake
 //! so that DATA and SACK handling is reachable. Input: operations until the
 //! input ends: `c & 3 == 0` fires the timer; `1` moves the clock `c >> 2`
-//! times 50 ms; `2` sends a message of `c >> 2` bytes (`0xfe` starts the
-//! graceful shutdown instead); otherwise a packet
+//! times 50 ms; `2` sends a message of `c >> 2` bytes, partially reliable
+//! by retransmissions when bit 2 is set and by lifetime when bit 3 is
+//! (`0xfe` starts the graceful shutdown instead, `0xfa` resets streams 0
+//! and 1); otherwise a packet
 //! (next byte = length, then the bytes; the verification tag is replaced by
 //! the association's when `c & 4`). Must never panic; queues stay bounded.
 #![no_main]
@@ -11,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use rtcwire_sctp::{Association, AssociationState, SctpConfig};
+use rtcwire_sctp::{Association, AssociationState, SctpConfig, SendOptions};
 
 fn with_checksum(mut packet: Vec<u8>) -> Vec<u8> {
     if packet.len() >= 12 {
@@ -59,13 +61,21 @@ fuzz_target!(|data: &[u8]| {
                 a.handle_timeout(now);
             }
             2 if c == 0xfe => a.close(now),
+            2 if c == 0xfa => {
+                let _ = a.reset_streams(now, &[0, 1]);
+            }
             2 => {
-                let _ = a.send(
+                let options = SendOptions {
+                    unordered: c & 0x80 != 0,
+                    max_retransmits: (c & 4 != 0).then_some(u32::from(c >> 5)),
+                    lifetime: (c & 8 != 0).then_some(Duration::from_millis(100)),
+                };
+                let _ = a.send_with(
                     now,
                     u16::from(c >> 6),
                     53,
                     &vec![c; usize::from(c >> 2) + 1],
-                    c & 0x80 != 0,
+                    options,
                 );
             }
             _ => {

@@ -674,6 +674,15 @@ impl Association {
         Ok(())
     }
 
+    /// Whether no reset of this outgoing stream is waiting or in flight.
+    pub fn stream_reset_done(&self, stream_id: u16) -> bool {
+        !self.reset_queue.contains(&stream_id)
+            && self
+                .reset_in_flight
+                .as_ref()
+                .is_none_or(|(_, streams, _)| !streams.contains(&stream_id))
+    }
+
     /// Sends the queued stream resets as one request, unless one is in
     /// flight already (RFC 6525 section 5.1.1: one at a time).
     fn send_reset_request(&mut self, now: Instant) {

@@ -35,6 +35,12 @@ pub enum Error {
     /// The stream is being reset; send again once the reset is done.
     #[error("stream is being reset")]
     StreamResetting,
+    /// No open data channel has this id.
+    #[error("data channel not open")]
+    ChannelNotOpen,
+    /// A negotiated data channel asked for an id already in use.
+    #[error("data channel id in use")]
+    ChannelIdInUse,
     /// The peer did not negotiate what this needs.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),

@@ -53,6 +53,7 @@
 mod association;
 mod cc;
 mod chunk;
+mod datachannel;
 pub mod dcep;
 mod error;
 /// Fuzzing harness (cfg `fuzzing`, set by cargo-fuzz; not a stable API).
@@ -64,5 +65,8 @@ mod param;
 
 pub use association::{
     Association, AssociationState, SctpConfig, SctpEvent, SctpMessage, SctpStats, SendOptions,
+};
+pub use datachannel::{
+    ChannelEvent, ChannelOptions, ChannelState, DataChannels, MAX_CHANNELS, MAX_PENDING_EVENTS,
 };
 pub use error::Error;
