@@ -47,6 +47,11 @@ pub struct SctpConfig {
     pub max_init_retransmits: u32,
     /// Seed for tags and initial TSNs; `None` draws from the system.
     pub seed: Option<u64>,
+    /// Offer RFC 9653's zero checksum for DTLS (which already protects
+    /// every packet): when both sides offer it, packets after the handshake
+    /// carry 0 instead of a CRC32c. Set it only when the association runs
+    /// over DTLS, as WebRTC's does. Default false.
+    pub zero_checksum: bool,
 }
 
 impl Default for SctpConfig {
@@ -64,6 +69,7 @@ impl Default for SctpConfig {
             rto_max: Duration::from_secs(60),
             max_init_retransmits: 8,
             seed: None,
+            zero_checksum: false,
         }
     }
 }
@@ -250,6 +256,9 @@ pub struct Association {
     /// Highest cumulative TSN acknowledgement the peer sent.
     peer_cum_ack: u32,
     buffered_per_stream: BTreeMap<u16, usize>,
+    /// Both sides offered the zero checksum (RFC 9653).
+    peer_accepts_zero_checksum: bool,
+    send_zero_checksum: bool,
     // Partial reliability (RFC 3758).
     peer_supports_pr: bool,
     /// Advanced.Peer.Ack.Point: the peer may skip up to here.
@@ -345,6 +354,8 @@ impl Association {
             init_retransmits: 0,
             peer_cum_ack: 0,
             buffered_per_stream: BTreeMap::new(),
+            peer_accepts_zero_checksum: false,
+            send_zero_checksum: false,
             peer_supports_pr: false,
             forward_tsn_point: 0,
             forward_tsn_due: false,
@@ -396,15 +407,25 @@ impl Association {
         self.state
     }
 
-    /// The extensions we offer in INIT and INIT-ACK: FORWARD-TSN (RFC 3758)
-    /// and RE-CONFIG (RFC 6525).
-    fn extension_params(out: &mut Vec<u8>) {
+    /// The extensions we offer in INIT and INIT-ACK: FORWARD-TSN (RFC 3758),
+    /// RE-CONFIG (RFC 6525) and, if configured, the zero checksum (RFC
+    /// 9653).
+    fn extension_params(&self, out: &mut Vec<u8>) {
         crate::param::write_param(&Param::ForwardTsnSupported, out);
         crate::param::write_param(&Param::SupportedExtensions(&[RE_CONFIG, FORWARD_TSN]), out);
+        if self.config.zero_checksum {
+            crate::param::write_param(
+                &Param::ZeroChecksumAcceptable {
+                    edmid: crate::param::EDMID_DTLS,
+                },
+                out,
+            );
+        }
     }
 
     /// Which of our extensions the peer's INIT or INIT-ACK offers, as
-    /// flags: 1 partial reliability, 2 stream reconfiguration.
+    /// flags: 1 partial reliability, 2 stream reconfiguration, 4 zero
+    /// checksum over DTLS.
     fn peer_extensions(init: &Init<'_>) -> u32 {
         let mut flags = 0;
         for p in init.params().map_while(Result::ok) {
@@ -418,6 +439,9 @@ impl Association {
                         flags |= 2;
                     }
                 }
+                Param::ZeroChecksumAcceptable {
+                    edmid: crate::param::EDMID_DTLS,
+                } => flags |= 4,
                 _ => {}
             }
         }
@@ -427,6 +451,7 @@ impl Association {
     fn set_peer_extensions(&mut self, flags: u32) {
         self.peer_supports_pr = flags & 1 != 0;
         self.peer_supports_reconfig = flags & 2 != 0;
+        self.peer_accepts_zero_checksum = flags & 4 != 0;
     }
 
     /// Client: sends INIT.
@@ -435,7 +460,7 @@ impl Association {
             return;
         }
         let mut params = Vec::new();
-        Self::extension_params(&mut params);
+        self.extension_params(&mut params);
         let init = Init {
             initiate_tag: self.my_tag,
             a_rwnd: self.config.receive_window,
@@ -946,7 +971,7 @@ impl Association {
         if self.state == AssociationState::Aborted {
             return;
         }
-        let Ok((header, chunks)) = parse_packet(packet, false) else {
+        let Ok((header, chunks)) = parse_packet(packet, self.config.zero_checksum) else {
             return;
         };
         let chunks: Vec<Chunk<'_>> = chunks.map_while(Result::ok).collect();
@@ -1087,6 +1112,9 @@ impl Association {
     }
 
     fn established(&mut self) {
+        // RFC 9653 section 5: only once both offered it, and never on the
+        // INIT, INIT-ACK or COOKIE-ECHO before this.
+        self.send_zero_checksum = self.config.zero_checksum && self.peer_accepts_zero_checksum;
         self.state = AssociationState::Established;
         self.events.push_back(SctpEvent::Connected);
     }
@@ -1110,7 +1138,7 @@ impl Association {
         );
         let mut params = Vec::new();
         crate::param::write_param(&Param::StateCookie(&cookie), &mut params);
-        Self::extension_params(&mut params);
+        self.extension_params(&mut params);
         let ack = Init {
             initiate_tag: self.my_tag,
             a_rwnd: self.config.receive_window,
@@ -1572,7 +1600,7 @@ impl Association {
                 if writer.is_empty() {
                     break;
                 }
-                let packet = writer.finish(false).to_vec();
+                let packet = writer.finish(self.send_zero_checksum).to_vec();
                 self.transmits.push_back(packet);
                 writer = PacketWriter::new(self.header(self.peer_tag), self.config.mtu);
                 if !writer.push(&chunk).unwrap_or(false) {
@@ -1605,7 +1633,7 @@ impl Association {
             self.cc.on_app_limited(self.flight_bytes);
         }
         if !writer.is_empty() {
-            let packet = writer.finish(false).to_vec();
+            let packet = writer.finish(self.send_zero_checksum).to_vec();
             self.transmits.push_back(packet);
         }
     }
@@ -1688,7 +1716,12 @@ impl Association {
         for c in chunks {
             let _ = writer.push(c);
         }
-        writer.finish(false).to_vec()
+        // The handshake always carries a real CRC32c (RFC 9653 section 5.2).
+        let handshake = matches!(
+            chunks.first(),
+            Some(Chunk::Init(_) | Chunk::InitAck(_) | Chunk::CookieEcho(_))
+        );
+        writer.finish(self.send_zero_checksum && !handshake).to_vec()
     }
 }
 

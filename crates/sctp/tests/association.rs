@@ -673,3 +673,45 @@ fn a_reset_overtaking_its_data_waits_for_it() {
     pump(&mut a, &mut b, now);
     assert_eq!(a.poll_event(), Some(SctpEvent::OutgoingStreamsReset(vec![5])));
 }
+
+#[test]
+fn zero_checksum_only_when_both_offer_it() {
+    let checksum = |p: &[u8]| u32::from_le_bytes(p[8..12].try_into().unwrap());
+    for (za, zb) in [(true, true), (true, false), (false, true)] {
+        let now = Instant::now();
+        let mut a = Association::new(SctpConfig {
+            zero_checksum: za,
+            ..config(1)
+        });
+        let mut b = Association::new(SctpConfig {
+            zero_checksum: zb,
+            ..config(2)
+        });
+        a.connect(now);
+        let mut handshake = Vec::new();
+        for _ in 0..3 {
+            while let Some(p) = a.poll_transmit() {
+                handshake.push(checksum(&p));
+                b.handle_receive(now, &p);
+            }
+            while let Some(p) = b.poll_transmit() {
+                handshake.push(checksum(&p));
+                a.handle_receive(now, &p);
+            }
+        }
+        assert_eq!(a.state(), AssociationState::Established);
+        assert_eq!(b.state(), AssociationState::Established);
+        // INIT, INIT-ACK and COOKIE-ECHO always carry the CRC32c.
+        assert!(handshake[..3].iter().all(|&c| c != 0), "{handshake:?}");
+        a.send(now, 1, 51, b"hello", false).unwrap();
+        let data = a.poll_transmit().unwrap();
+        assert_eq!(
+            checksum(&data) == 0,
+            za && zb,
+            "zero only when both offered ({za}, {zb})"
+        );
+        b.handle_receive(now, &data);
+        assert!(matches!(b.poll_event(), Some(SctpEvent::Connected)));
+        assert!(matches!(b.poll_event(), Some(SctpEvent::Message(_))), "accepted");
+    }
+}
