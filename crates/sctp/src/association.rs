@@ -256,6 +256,8 @@ pub struct Association {
     /// Highest cumulative TSN acknowledgement the peer sent.
     peer_cum_ack: u32,
     buffered_per_stream: BTreeMap<u16, usize>,
+    /// Streams we may send on: the peer's inbound stream count.
+    outbound_streams: u16,
     /// Both sides offered the zero checksum (RFC 9653).
     peer_accepts_zero_checksum: bool,
     send_zero_checksum: bool,
@@ -354,6 +356,7 @@ impl Association {
             init_retransmits: 0,
             peer_cum_ack: 0,
             buffered_per_stream: BTreeMap::new(),
+            outbound_streams: u16::MAX,
             peer_accepts_zero_checksum: false,
             send_zero_checksum: false,
             peer_supports_pr: false,
@@ -425,9 +428,10 @@ impl Association {
 
     /// Which of our extensions the peer's INIT or INIT-ACK offers, as
     /// flags: 1 partial reliability, 2 stream reconfiguration, 4 zero
-    /// checksum over DTLS.
+    /// checksum over DTLS; the upper 16 bits hold how many inbound streams
+    /// the peer accepts (our outbound streams).
     fn peer_extensions(init: &Init<'_>) -> u32 {
-        let mut flags = 0;
+        let mut flags = u32::from(init.inbound_streams) << 16;
         for p in init.params().map_while(Result::ok) {
             match p {
                 Param::ForwardTsnSupported => flags |= 1,
@@ -452,6 +456,7 @@ impl Association {
         self.peer_supports_pr = flags & 1 != 0;
         self.peer_supports_reconfig = flags & 2 != 0;
         self.peer_accepts_zero_checksum = flags & 4 != 0;
+        self.outbound_streams = (flags >> 16) as u16;
     }
 
     /// Client: sends INIT.
@@ -508,6 +513,9 @@ impl Association {
         let unordered = options.unordered;
         if self.state != AssociationState::Established {
             return Err(Error::NotEstablished);
+        }
+        if stream_id >= self.outbound_streams {
+            return Err(Error::InvalidStream);
         }
         if self.reset_queue.contains(&stream_id)
             || self

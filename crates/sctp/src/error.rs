@@ -35,6 +35,10 @@ pub enum Error {
     /// The stream is being reset; send again once the reset is done.
     #[error("stream is being reset")]
     StreamResetting,
+    /// The stream id is not below the number of inbound streams the peer
+    /// accepts (its INIT or INIT-ACK).
+    #[error("stream id beyond the peer's inbound streams")]
+    InvalidStream,
     /// No open data channel has this id.
     #[error("data channel not open")]
     ChannelNotOpen,
