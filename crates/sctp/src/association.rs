@@ -1219,6 +1219,9 @@ impl Association {
         self.peer_request_seq = init.initial_tsn;
         self.set_peer_extensions(Self::peer_extensions(init));
         let packet = self.packet(self.peer_tag, &[Chunk::CookieEcho(&cookie)]);
+        // T1-cookie has its own Max.Init.Retransmits budget (RFC 9260
+        // section 5.1 C).
+        self.init_retransmits = 0;
         self.init_packet = Some(packet.clone());
         self.init_timer = Some(now + self.rto);
         self.transmits.push_back(packet);
