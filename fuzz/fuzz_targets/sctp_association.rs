@@ -97,5 +97,10 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(n < 100_000);
         while a.poll_event().is_some() {}
+        // Bounded whatever the peer does.
+        let stats = a.stats();
+        let default = SctpConfig::default();
+        assert!(stats.receive_buffered <= default.receive_window as usize + default.max_message_size);
+        assert!(a.buffered_amount() <= default.send_buffer);
     }
 });

@@ -1,9 +1,12 @@
 //! The SCTP association (RFC 9260): the four-way handshake with a stateless
-//! cookie, reliable ordered and unordered DATA with SACKs, retransmission
-//! on the T3 timer and by fast retransmit, and congestion control.
+//! cookie, reliable ordered and unordered DATA with SACKs (delayed, with
+//! gap blocks and duplicates), retransmission on the T3 timer and by fast
+//! retransmit, model-based congestion control with pacing ([`crate::cc`]),
+//! partial reliability (RFC 3758), stream reset (RFC 6525), the zero
+//! checksum over DTLS (RFC 9653), and the SHUTDOWN sequence. The receiving
+//! half lives in [`crate::receive`].
 //!
-//! In progress: partial reliability (FORWARD-TSN), stream reconfiguration,
-//! I-DATA and the SHUTDOWN sequence are not written yet.
+//! Not yet: I-DATA interleaving (RFC 8260) and heartbeats of our own.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -14,6 +17,7 @@ use crate::chunk::{FORWARD_TSN, RE_CONFIG};
 use crate::error::Error;
 use crate::packet::{COMMON_HEADER_LEN, CommonHeader, PacketWriter, parse_packet};
 use crate::param::{Param, ReconfigParam, reconfig_result};
+use crate::receive::{DataVerdict, Receiver, ssn_gt, tsn_gt};
 
 /// Settings of an association.
 #[derive(Debug, Clone)]
@@ -170,6 +174,9 @@ pub struct SctpStats {
     pub t3_expiries: u64,
     /// DATA chunks received that were duplicates.
     pub duplicates_received: u64,
+    /// Bytes received and held: beyond a gap, in reassembly, or waiting
+    /// for an earlier message of their stream.
+    pub receive_buffered: usize,
 }
 
 /// A fragment of a message waiting for its first transmission or for an
@@ -201,27 +208,9 @@ struct Outstanding {
     retransmit: bool,
 }
 
-/// A message being reassembled.
-#[derive(Debug, Default)]
-struct Partial {
-    data: Vec<u8>,
-    ppid: u32,
-}
-
-/// Per-stream receive state for ordered delivery.
-#[derive(Debug, Default)]
-struct InStream {
-    next_ssn: u16,
-    /// Complete ordered messages waiting for their turn, by SSN.
-    waiting: BTreeMap<u16, SctpMessage>,
-}
-
 /// T2-shutdown expiries before the association is given up
 /// (Association.Max.Retrans, RFC 9260 section 16).
 const MAX_SHUTDOWN_RETRANSMITS: u32 = 10;
-
-/// Most out-of-order TSNs remembered for gap reports.
-const MAX_GAPS: usize = 4096;
 
 /// A sans-IO SCTP association.
 #[derive(Debug)]
@@ -281,33 +270,14 @@ pub struct Association {
     peer_request_seq: u32,
     /// Our answer to the peer's last request, repeated if it asks again.
     last_response: Option<(u32, u32)>,
-    /// A peer's outgoing reset waiting for its last TSN to arrive.
-    deferred_reset: Option<(u32, u32, Vec<u16>)>,
-    // Receiving.
-    cumulative_tsn: u32,
-    received_ahead: BTreeMap<u32, DataFragment>,
-    duplicates: Vec<u32>,
+    receiver: Receiver,
     sack_due: bool,
     /// Delayed SACK: when it must go at the latest.
     sack_timer: Option<Instant>,
-    partial: BTreeMap<(u16, bool, u16), Partial>,
-    in_streams: BTreeMap<u16, InStream>,
     stats: SctpStats,
     // Outputs.
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<SctpEvent>,
-}
-
-/// A received fragment kept until the cumulative TSN reaches it.
-#[derive(Debug, Clone)]
-struct DataFragment {
-    stream_id: u16,
-    ssn: u16,
-    ppid: u32,
-    unordered: bool,
-    beginning: bool,
-    ending: bool,
-    payload: Vec<u8>,
 }
 
 /// Size of our state cookie: six 32-bit fields and an HMAC-SHA256.
@@ -330,6 +300,7 @@ impl Association {
         };
         let mut cookie_secret = [0u8; 32];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut cookie_secret);
+        let receiver = Receiver::new(config.receive_window as usize, config.max_message_size);
         let mut a = Association {
             rto: config.rto_initial,
             cc: Controller::new(config.mtu),
@@ -370,14 +341,9 @@ impl Association {
             reconfig_timer: None,
             peer_request_seq: 0,
             last_response: None,
-            deferred_reset: None,
-            cumulative_tsn: 0,
-            received_ahead: BTreeMap::new(),
-            duplicates: Vec::new(),
+            receiver,
             sack_due: false,
             sack_timer: None,
-            partial: BTreeMap::new(),
-            in_streams: BTreeMap::new(),
             stats: SctpStats::default(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -628,7 +594,7 @@ impl Association {
     fn send_shutdown_chunk(&mut self, now: Instant, first: bool) {
         let chunk = match self.state {
             AssociationState::ShutdownSent => Chunk::Shutdown {
-                cumulative_tsn_ack: self.cumulative_tsn,
+                cumulative_tsn_ack: self.receiver.cumulative_tsn(),
             },
             AssociationState::ShutdownAckSent => Chunk::ShutdownAck,
             _ => return,
@@ -661,6 +627,7 @@ impl Association {
             srtt: self.srtt,
             rto: self.rto,
             bandwidth: self.cc.bandwidth(),
+            receive_buffered: self.receiver.buffered(),
             ..self.stats.clone()
         }
     }
@@ -795,6 +762,13 @@ impl Association {
             // A retransmission: the same answer, updated if the deferred
             // reset happened meanwhile.
             return match self.last_response {
+                // The deferred reset happened meanwhile.
+                Some((s, reconfig_result::IN_PROGRESS))
+                    if s == seq && self.receiver.deferred_reset() != Some(s) =>
+                {
+                    self.last_response = Some((s, reconfig_result::SUCCESS_PERFORMED));
+                    reconfig_result::SUCCESS_PERFORMED
+                }
                 Some((s, r)) if s == seq => r,
                 _ => reconfig_result::ERROR_BAD_SEQUENCE_NUMBER,
             };
@@ -804,46 +778,15 @@ impl Association {
         }
         self.peer_request_seq = seq.wrapping_add(1);
         let ids: Vec<u16> = crate::param::stream_ids(streams).collect();
-        let result = if self.deferred_reset.is_some() {
+        let result = if self.receiver.deferred_reset().is_some() {
             reconfig_result::ERROR_REQUEST_IN_PROGRESS
-        } else if tsn_gt(last_tsn, self.cumulative_tsn) {
-            self.deferred_reset = Some((seq, last_tsn, ids));
-            reconfig_result::IN_PROGRESS
-        } else {
-            self.reset_incoming(ids);
+        } else if self.receiver.reset_incoming(seq, last_tsn, ids, &mut self.events) {
             reconfig_result::SUCCESS_PERFORMED
+        } else {
+            reconfig_result::IN_PROGRESS
         };
         self.last_response = Some((seq, result));
         result
-    }
-
-    /// Restarts incoming streams at SSN 0 (all of them for an empty list).
-    fn reset_incoming(&mut self, ids: Vec<u16>) {
-        if ids.is_empty() {
-            self.in_streams.clear();
-        } else {
-            for id in &ids {
-                self.in_streams.remove(id);
-            }
-        }
-        self.events.push_back(SctpEvent::IncomingStreamsReset(ids));
-    }
-
-    /// Performs a deferred reset once everything before it arrived.
-    fn run_deferred_reset(&mut self) {
-        let due = self
-            .deferred_reset
-            .as_ref()
-            .is_some_and(|(_, last, _)| !tsn_gt(*last, self.cumulative_tsn));
-        if !due {
-            return;
-        }
-        if let Some((seq, _, ids)) = self.deferred_reset.take() {
-            self.reset_incoming(ids);
-            if self.last_response.is_some_and(|(s, _)| s == seq) {
-                self.last_response = Some((seq, reconfig_result::SUCCESS_PERFORMED));
-            }
-        }
     }
 
     fn send_reconfig_response(&mut self, seq: u32, result: u32) {
@@ -1019,7 +962,14 @@ impl Association {
                 Chunk::Data(d) if self.transferring() && self.state != AssociationState::ShutdownReceived => {
                     got_data = true;
                     immediate |= d.immediate;
-                    self.on_data(d);
+                    match self.receiver.on_data(d) {
+                        Ok(DataVerdict::Duplicate) => self.stats.duplicates_received += 1,
+                        Ok(DataVerdict::Accepted | DataVerdict::Dropped) => {}
+                        Err(violation) => {
+                            self.protocol_violation(violation);
+                            return;
+                        }
+                    }
                 }
                 Chunk::Sack(s) if self.transferring() => self.on_sack(now, s),
                 Chunk::ForwardTsn {
@@ -1027,7 +977,14 @@ impl Association {
                     streams,
                 } if self.transferring() => {
                     got_data = true;
-                    self.on_forward_tsn(*new_cumulative_tsn, streams);
+                    let streams = crate::chunk::forward_tsn_streams(streams);
+                    if let Err(violation) =
+                        self.receiver
+                            .forward(*new_cumulative_tsn, streams, &mut self.events)
+                    {
+                        self.protocol_violation(violation);
+                        return;
+                    }
                 }
                 Chunk::ReConfig(value) if self.state == AssociationState::Established => {
                     self.on_reconfig(now, value);
@@ -1070,7 +1027,10 @@ impl Association {
                 _ => {}
             }
         }
-        self.deliver();
+        if let Err(violation) = self.receiver.deliver(&mut self.events) {
+            self.protocol_violation(violation);
+            return;
+        }
         if got_data {
             // RFC 9260 section 6.2: acknowledge at least every second
             // packet, within `sack_delay`, and at once when something is
@@ -1078,8 +1038,7 @@ impl Association {
             // 7053), or while shutting down.
             if self.sack_timer.is_some()
                 || immediate
-                || !self.received_ahead.is_empty()
-                || !self.duplicates.is_empty()
+                || self.receiver.needs_immediate_sack()
                 || self.state != AssociationState::Established
             {
                 self.sack_due = true;
@@ -1125,6 +1084,23 @@ impl Association {
         self.send_zero_checksum = self.config.zero_checksum && self.peer_accepts_zero_checksum;
         self.state = AssociationState::Established;
         self.events.push_back(SctpEvent::Connected);
+    }
+
+    /// The peer broke the protocol in a way that cannot be ignored
+    /// safely: ABORT with a Protocol Violation cause (RFC 9260 section
+    /// 3.3.10.13) naming it.
+    fn protocol_violation(&mut self, reason: &'static str) {
+        let mut causes = Vec::new();
+        crate::param::write_cause(crate::param::PROTOCOL_VIOLATION, reason.as_bytes(), &mut causes);
+        let abort = self.packet(
+            self.peer_tag,
+            &[Chunk::Abort {
+                t_bit: false,
+                causes: &causes,
+            }],
+        );
+        self.transmits.push_back(abort);
+        self.abort_locally();
     }
 
     fn abort_locally(&mut self) {
@@ -1193,7 +1169,7 @@ impl Association {
         }
         if self.state != AssociationState::Established {
             self.peer_tag = field(0);
-            self.cumulative_tsn = field(4).wrapping_sub(1);
+            self.receiver.start(field(4));
             self.peer_rwnd = field(8);
             self.peer_request_seq = field(4);
             self.set_peer_extensions(field(20));
@@ -1214,7 +1190,7 @@ impl Association {
         });
         let Some(cookie) = cookie else { return };
         self.peer_tag = init.initiate_tag;
-        self.cumulative_tsn = init.initial_tsn.wrapping_sub(1);
+        self.receiver.start(init.initial_tsn);
         self.peer_rwnd = init.a_rwnd;
         self.peer_request_seq = init.initial_tsn;
         self.set_peer_extensions(Self::peer_extensions(init));
@@ -1226,79 +1202,6 @@ impl Association {
         self.init_timer = Some(now + self.rto);
         self.transmits.push_back(packet);
         self.state = AssociationState::CookieEchoed;
-    }
-
-    fn on_data(&mut self, d: &DataChunk<'_>) {
-        let offset = d.tsn.wrapping_sub(self.cumulative_tsn);
-        // Already received (at or below the cumulative TSN), or a duplicate.
-        if offset == 0 || offset > u32::MAX / 2 || self.received_ahead.contains_key(&d.tsn) {
-            self.stats.duplicates_received += 1;
-            if self.duplicates.len() < 16 {
-                self.duplicates.push(d.tsn);
-            }
-            return;
-        }
-        if self.received_ahead.len() >= MAX_GAPS {
-            return;
-        }
-        self.received_ahead.insert(
-            d.tsn,
-            DataFragment {
-                stream_id: d.stream_id,
-                ssn: d.ssn,
-                ppid: d.ppid,
-                unordered: d.unordered,
-                beginning: d.beginning,
-                ending: d.ending,
-                payload: d.payload.to_vec(),
-            },
-        );
-    }
-
-    /// Moves the cumulative TSN forward and assembles whole messages.
-    fn deliver(&mut self) {
-        loop {
-            // A peer's stream reset takes effect exactly after its last
-            // TSN, before anything sent after it.
-            self.run_deferred_reset();
-            let next = self.cumulative_tsn.wrapping_add(1);
-            let Some(frag) = self.received_ahead.remove(&next) else {
-                break;
-            };
-            self.cumulative_tsn = next;
-            let key = (frag.stream_id, frag.unordered, frag.ssn);
-            if !frag.beginning && !self.partial.contains_key(&key) {
-                // The rest of a message whose start was skipped.
-                continue;
-            }
-            let partial = self.partial.entry(key).or_default();
-            if frag.beginning {
-                partial.data.clear();
-                partial.ppid = frag.ppid;
-            }
-            partial.data.extend_from_slice(&frag.payload);
-            if !frag.ending {
-                continue;
-            }
-            let Some(done) = self.partial.remove(&key) else {
-                continue;
-            };
-            let message = SctpMessage {
-                stream_id: frag.stream_id,
-                ppid: done.ppid,
-                data: done.data,
-            };
-            if frag.unordered {
-                self.events.push_back(SctpEvent::Message(message));
-                continue;
-            }
-            let stream = self.in_streams.entry(frag.stream_id).or_default();
-            stream.waiting.insert(frag.ssn, message);
-            while let Some(m) = stream.waiting.remove(&stream.next_ssn) {
-                stream.next_ssn = stream.next_ssn.wrapping_add(1);
-                self.events.push_back(SctpEvent::Message(m));
-            }
-        }
     }
 
     fn on_sack(&mut self, now: Instant, sack: &Sack<'_>) {
@@ -1479,45 +1382,6 @@ impl Association {
         }
     }
 
-    /// FORWARD-TSN from the peer: it gave up everything up to
-    /// `new_cumulative_tsn` (RFC 3758 section 3.6).
-    fn on_forward_tsn(&mut self, new_cumulative_tsn: u32, streams: &[u8]) {
-        if !tsn_gt(new_cumulative_tsn, self.cumulative_tsn) {
-            // Old news; the SACK that follows tells the peer where we are.
-            return;
-        }
-        // Bound the work a forged FORWARD-TSN can cause: never beyond what
-        // the receive window could hold.
-        if new_cumulative_tsn.wrapping_sub(self.cumulative_tsn) > (MAX_GAPS as u32) * 16 {
-            return;
-        }
-        let skipped: Vec<u32> = self
-            .received_ahead
-            .keys()
-            .copied()
-            .take_while(|&t| !tsn_gt(t, new_cumulative_tsn))
-            .collect();
-        for t in skipped {
-            self.received_ahead.remove(&t);
-        }
-        self.cumulative_tsn = new_cumulative_tsn;
-        // Fragments of one message have consecutive TSNs, so a message in
-        // reassembly now can never complete.
-        self.partial.clear();
-        for (stream, ssn) in crate::chunk::forward_tsn_streams(streams) {
-            let st = self.in_streams.entry(stream).or_default();
-            if !ssn_gt(st.next_ssn, ssn) {
-                st.next_ssn = ssn.wrapping_add(1);
-                st.waiting.retain(|s, _| ssn_gt(*s, ssn));
-            }
-            while let Some(m) = st.waiting.remove(&st.next_ssn) {
-                st.next_ssn = st.next_ssn.wrapping_add(1);
-                self.events.push_back(SctpEvent::Message(m));
-            }
-        }
-        self.run_deferred_reset();
-    }
-
     fn update_rto(&mut self, rtt: Duration) {
         // RFC 9260 section 6.3.1.
         match self.srtt {
@@ -1552,13 +1416,15 @@ impl Association {
         }
         let mut writer = PacketWriter::new(self.header(self.peer_tag), self.config.mtu);
         if self.sack_due {
-            let gaps = self.gap_blocks();
-            let dups: Vec<u8> = self.duplicates.drain(..).flat_map(u32::to_be_bytes).collect();
-            let a_rwnd = self
-                .config
-                .receive_window
-                .saturating_sub(self.buffered_receive() as u32);
-            let sack = Sack::new(self.cumulative_tsn, a_rwnd, &gaps, &dups);
+            let max_blocks = self.config.mtu.saturating_sub(COMMON_HEADER_LEN + 16 + 64) / 4;
+            let gaps = self.receiver.gap_blocks(max_blocks);
+            let dups = self.receiver.take_duplicates();
+            let sack = Sack::new(
+                self.receiver.cumulative_tsn(),
+                self.receiver.a_rwnd(),
+                &gaps,
+                &dups,
+            );
             let _ = writer.push(&Chunk::Sack(sack));
             self.sack_due = false;
             self.sack_timer = None;
@@ -1669,50 +1535,6 @@ impl Association {
         }
     }
 
-    fn buffered_receive(&self) -> usize {
-        self.received_ahead
-            .values()
-            .map(|f| f.payload.len())
-            .sum::<usize>()
-            + self.partial.values().map(|p| p.data.len()).sum::<usize>()
-    }
-
-    /// Gap ack blocks, relative to the cumulative TSN: as many as fit in a
-    /// packet with the SACK's 16 header bytes and room for 16 duplicate
-    /// TSNs. Reporting every block matters: a block reported late looks to
-    /// the sender like a burst of deliveries.
-    fn gap_blocks(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut current: Option<(u16, u16)> = None;
-        let mut blocks = 0;
-        let max_blocks = self.config.mtu.saturating_sub(COMMON_HEADER_LEN + 16 + 64) / 4;
-        for &tsn in self.received_ahead.keys() {
-            let off = tsn.wrapping_sub(self.cumulative_tsn);
-            if off > u32::from(u16::MAX) {
-                break;
-            }
-            let off = off as u16;
-            current = match current {
-                Some((s, e)) if e.wrapping_add(1) == off => Some((s, off)),
-                Some((s, e)) => {
-                    out.extend_from_slice(&s.to_be_bytes());
-                    out.extend_from_slice(&e.to_be_bytes());
-                    blocks += 1;
-                    if blocks == max_blocks {
-                        return out;
-                    }
-                    Some((off, off))
-                }
-                None => Some((off, off)),
-            };
-        }
-        if let Some((s, e)) = current {
-            out.extend_from_slice(&s.to_be_bytes());
-            out.extend_from_slice(&e.to_be_bytes());
-        }
-        out
-    }
-
     fn header(&self, tag: u32) -> CommonHeader {
         CommonHeader {
             source_port: self.config.port,
@@ -1734,14 +1556,4 @@ impl Association {
         );
         writer.finish(self.send_zero_checksum && !handshake).to_vec()
     }
-}
-
-/// Serial number arithmetic on SSNs (RFC 1982).
-fn ssn_gt(a: u16, b: u16) -> bool {
-    a != b && a.wrapping_sub(b) < (1 << 15)
-}
-
-/// Serial number arithmetic on TSNs (RFC 1982): whether `a` comes after `b`.
-fn tsn_gt(a: u32, b: u32) -> bool {
-    a != b && a.wrapping_sub(b) < (1 << 31)
 }
