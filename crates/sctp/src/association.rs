@@ -11,13 +11,14 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::cc::{Controller, SendStamp};
+use crate::cc::Controller;
 use crate::chunk::{Chunk, DataChunk, Init, Sack};
 use crate::chunk::{FORWARD_TSN, RE_CONFIG};
 use crate::error::Error;
 use crate::packet::{COMMON_HEADER_LEN, CommonHeader, PacketWriter, parse_packet};
 use crate::param::{Param, ReconfigParam, reconfig_result};
-use crate::receive::{DataVerdict, Receiver, ssn_gt, tsn_gt};
+use crate::receive::{DataVerdict, Receiver};
+use crate::send::{MessageSpec, SendQueue};
 
 /// Settings of an association.
 #[derive(Debug, Clone)]
@@ -179,35 +180,6 @@ pub struct SctpStats {
     pub receive_buffered: usize,
 }
 
-/// A fragment of a message waiting for its first transmission or for an
-/// acknowledgement.
-#[derive(Debug, Clone)]
-struct Outstanding {
-    tsn: u32,
-    stream_id: u16,
-    ssn: u16,
-    ppid: u32,
-    unordered: bool,
-    beginning: bool,
-    ending: bool,
-    payload: Vec<u8>,
-    /// When it was last sent; `None` before its first transmission.
-    sent_at: Option<Instant>,
-    transmissions: u32,
-    /// Reported missing by this many SACKs (fast retransmit at 3).
-    missing_reports: u32,
-    /// What congestion control noted when it was last sent.
-    stamp: Option<SendStamp>,
-    /// Partial reliability: retransmissions allowed, and when to give up.
-    max_retransmits: Option<u32>,
-    expires: Option<Instant>,
-    /// Given up (RFC 3758): counts as acknowledged and is skipped by
-    /// FORWARD-TSN.
-    abandoned: bool,
-    acked: bool,
-    retransmit: bool,
-}
-
 /// T2-shutdown expiries before the association is given up
 /// (Association.Max.Retrans, RFC 9260 section 16).
 const MAX_SHUTDOWN_RETRANSMITS: u32 = 10;
@@ -222,15 +194,14 @@ pub struct Association {
     my_tag: u32,
     peer_tag: u32,
     // Sending.
-    next_tsn: u32,
+    /// Our initial TSN (in INIT, INIT-ACK and the cookie).
+    initial_tsn: u32,
     next_ssn: BTreeMap<u16, u16>,
-    outstanding: VecDeque<Outstanding>,
-    queued_bytes: usize,
+    queue: SendQueue,
     peer_rwnd: u32,
     cc: Controller,
     /// When pacing lets the next packet leave.
     pacing_timer: Option<Instant>,
-    flight_bytes: usize,
     rto: Duration,
     srtt: Option<Duration>,
     rttvar: Duration,
@@ -242,9 +213,6 @@ pub struct Association {
     init_packet: Option<Vec<u8>>,
     init_timer: Option<Instant>,
     init_retransmits: u32,
-    /// Highest cumulative TSN acknowledgement the peer sent.
-    peer_cum_ack: u32,
-    buffered_per_stream: BTreeMap<u16, usize>,
     /// Streams we may send on: the peer's inbound stream count.
     outbound_streams: u16,
     /// Both sides offered the zero checksum (RFC 9653).
@@ -252,12 +220,7 @@ pub struct Association {
     send_zero_checksum: bool,
     // Partial reliability (RFC 3758).
     peer_supports_pr: bool,
-    /// Advanced.Peer.Ack.Point: the peer may skip up to here.
-    forward_tsn_point: u32,
     forward_tsn_due: bool,
-    /// Ordered streams with abandoned messages up to the forward point:
-    /// the highest abandoned SSN of each.
-    forward_streams: BTreeMap<u16, u16>,
     // Stream reconfiguration (RFC 6525).
     peer_supports_reconfig: bool,
     next_request_seq: u32,
@@ -275,6 +238,11 @@ pub struct Association {
     /// Delayed SACK: when it must go at the latest.
     sack_timer: Option<Instant>,
     stats: SctpStats,
+    /// Messages were queued since the last flush (flushed lazily, so many
+    /// small sends share packets).
+    send_pending: bool,
+    /// The time of the latest input.
+    last_now: Option<Instant>,
     // Outputs.
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<SctpEvent>,
@@ -311,12 +279,10 @@ impl Association {
             cookie_secret,
             my_tag: 0,
             peer_tag: 0,
-            next_tsn: 0,
+            initial_tsn: 0,
             next_ssn: BTreeMap::new(),
-            outstanding: VecDeque::new(),
-            queued_bytes: 0,
+            queue: SendQueue::new(0),
             peer_rwnd: 0,
-            flight_bytes: 0,
             srtt: None,
             rttvar: Duration::ZERO,
             t3: None,
@@ -325,15 +291,11 @@ impl Association {
             init_packet: None,
             init_timer: None,
             init_retransmits: 0,
-            peer_cum_ack: 0,
-            buffered_per_stream: BTreeMap::new(),
             outbound_streams: u16::MAX,
             peer_accepts_zero_checksum: false,
             send_zero_checksum: false,
             peer_supports_pr: false,
-            forward_tsn_point: 0,
             forward_tsn_due: false,
-            forward_streams: BTreeMap::new(),
             peer_supports_reconfig: false,
             next_request_seq: 0,
             reset_queue: Vec::new(),
@@ -345,14 +307,15 @@ impl Association {
             sack_due: false,
             sack_timer: None,
             stats: SctpStats::default(),
+            send_pending: false,
+            last_now: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         };
         a.my_tag = a.random_nonzero();
-        a.next_tsn = a.random_nonzero();
-        a.peer_cum_ack = a.next_tsn.wrapping_sub(1);
-        a.forward_tsn_point = a.peer_cum_ack;
-        a.next_request_seq = a.next_tsn;
+        a.initial_tsn = a.random_nonzero();
+        a.queue = SendQueue::new(a.initial_tsn);
+        a.next_request_seq = a.initial_tsn;
         a
     }
 
@@ -437,7 +400,7 @@ impl Association {
             a_rwnd: self.config.receive_window,
             outbound_streams: u16::MAX,
             inbound_streams: u16::MAX,
-            initial_tsn: self.next_tsn,
+            initial_tsn: self.initial_tsn,
             params: &params,
         };
         let packet = self.packet(0, &[Chunk::Init(init)]);
@@ -497,7 +460,7 @@ impl Association {
         if data.len() > self.config.max_message_size {
             return Err(Error::TooLarge("message larger than max-message-size"));
         }
-        if self.queued_bytes + data.len() > self.config.send_buffer {
+        if self.queue.queued() + data.len() > self.config.send_buffer {
             return Err(Error::SendBufferFull);
         }
         let ssn = if unordered {
@@ -513,34 +476,19 @@ impl Association {
             .mtu
             .saturating_sub(COMMON_HEADER_LEN + DATA_HEADER_LEN)
             .max(1);
-        let pieces: Vec<&[u8]> = data.chunks(max_payload).collect();
-        let last = pieces.len() - 1;
-        for (i, piece) in pieces.into_iter().enumerate() {
-            let tsn = self.next_tsn;
-            self.next_tsn = self.next_tsn.wrapping_add(1);
-            self.outstanding.push_back(Outstanding {
-                tsn,
-                stream_id,
-                ssn,
-                ppid,
-                unordered,
-                beginning: i == 0,
-                ending: i == last,
-                payload: piece.to_vec(),
-                sent_at: None,
-                transmissions: 0,
-                missing_reports: 0,
-                stamp: None,
-                max_retransmits: options.max_retransmits,
-                expires: options.lifetime.map(|l| now + l),
-                abandoned: false,
-                acked: false,
-                retransmit: false,
-            });
-            self.queued_bytes += piece.len();
-        }
-        *self.buffered_per_stream.entry(stream_id).or_insert(0) += data.len();
-        self.flush(now);
+        let spec = MessageSpec {
+            stream_id,
+            ssn,
+            ppid,
+            unordered,
+            max_retransmits: options.max_retransmits,
+            expires: options.lifetime.map(|l| now + l),
+        };
+        self.queue.push(spec, data, max_payload);
+        // Sent at the next poll_transmit or timeout, with whatever else is
+        // queued by then.
+        self.send_pending = true;
+        self.last_now = Some(now);
         Ok(())
     }
 
@@ -574,7 +522,7 @@ impl Association {
 
     /// Sends SHUTDOWN or SHUTDOWN-ACK once all our data is acknowledged.
     fn try_shutdown(&mut self, now: Instant) {
-        if !self.outstanding.is_empty() {
+        if !self.queue.is_empty() {
             return;
         }
         match self.state {
@@ -622,7 +570,7 @@ impl Association {
     pub fn stats(&self) -> SctpStats {
         SctpStats {
             cwnd: self.cc.cwnd(),
-            flight_bytes: self.flight_bytes,
+            flight_bytes: self.queue.flight(),
             peer_rwnd: self.peer_rwnd,
             srtt: self.srtt,
             rto: self.rto,
@@ -634,12 +582,12 @@ impl Association {
 
     /// Bytes queued and not yet acknowledged.
     pub fn buffered_amount(&self) -> usize {
-        self.queued_bytes
+        self.queue.queued()
     }
 
     /// Bytes queued on one stream and not yet acknowledged (nor abandoned).
     pub fn stream_buffered_amount(&self, stream_id: u16) -> usize {
-        self.buffered_per_stream.get(&stream_id).copied().unwrap_or(0)
+        self.queue.stream_queued(stream_id)
     }
 
     /// Whether the peer accepts FORWARD-TSN (partial reliability).
@@ -698,7 +646,7 @@ impl Association {
         let streams: Vec<u16> = self.reset_queue.drain(..take).collect();
         let seq = self.next_request_seq;
         self.next_request_seq = seq.wrapping_add(1);
-        self.reset_in_flight = Some((seq, streams, self.next_tsn.wrapping_sub(1)));
+        self.reset_in_flight = Some((seq, streams, self.queue.next_tsn().wrapping_sub(1)));
         self.transmit_reset_request(now);
     }
 
@@ -831,6 +779,12 @@ impl Association {
 
     /// The next packet to hand to DTLS.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if self.transmits.is_empty()
+            && self.send_pending
+            && let Some(now) = self.last_now
+        {
+            self.flush(now);
+        }
         self.transmits.pop_front()
     }
 
@@ -842,6 +796,10 @@ impl Association {
     /// When to call [`handle_timeout`](Association::handle_timeout).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.send_pending {
+            // Queued messages not flushed yet: at once.
+            return self.last_now;
+        }
         [
             self.init_timer,
             self.t3,
@@ -858,6 +816,7 @@ impl Association {
     /// Runs expired timers: INIT/COOKIE-ECHO retransmission, T3-rtx,
     /// T2-shutdown, the delayed SACK and pacing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = Some(now);
         let mut flush = false;
         if self.sack_timer.is_some_and(|t| t <= now) {
             self.sack_timer = None;
@@ -900,25 +859,19 @@ impl Association {
             self.rto = (self.rto * 2).min(self.config.rto_max);
             self.cc.on_timeout();
             self.stats.t3_expiries += 1;
-            for o in self
-                .outstanding
-                .iter_mut()
-                .filter(|o| o.sent_at.is_some() && !o.acked)
-            {
-                o.retransmit = true;
-            }
-            self.flight_bytes = 0;
+            self.queue.mark_all_lost();
             self.t3 = None;
-            self.forward_tsn_due |= tsn_gt(self.forward_tsn_point, self.peer_cum_ack);
+            self.forward_tsn_due |= self.queue.forward_pending();
             flush = true;
         }
-        if flush {
+        if flush || self.send_pending {
             self.flush(now);
         }
     }
 
     /// Handles one SCTP packet from the lower layer.
     pub fn handle_receive(&mut self, now: Instant, packet: &[u8]) {
+        self.last_now = Some(now);
         if self.state == AssociationState::Aborted {
             return;
         }
@@ -1128,7 +1081,7 @@ impl Association {
             a_rwnd: self.config.receive_window,
             outbound_streams: u16::MAX,
             inbound_streams: u16::MAX,
-            initial_tsn: self.next_tsn,
+            initial_tsn: self.initial_tsn,
             params: &params,
         };
         let packet = self.packet(init.initiate_tag, &[Chunk::InitAck(ack)]);
@@ -1144,7 +1097,7 @@ impl Association {
             peer_tsn,
             peer_rwnd,
             self.my_tag,
-            self.next_tsn,
+            self.initial_tsn,
             extensions,
         ] {
             c.extend_from_slice(&v.to_be_bytes());
@@ -1164,7 +1117,7 @@ impl Association {
             return;
         }
         let field = |i: usize| u32::from_be_bytes([cookie[i], cookie[i + 1], cookie[i + 2], cookie[i + 3]]);
-        if field(12) != self.my_tag || field(16) != self.next_tsn {
+        if field(12) != self.my_tag || field(16) != self.initial_tsn {
             return;
         }
         if self.state != AssociationState::Established {
@@ -1205,117 +1158,32 @@ impl Association {
     }
 
     fn on_sack(&mut self, now: Instant, sack: &Sack<'_>) {
-        let cum = sack.cumulative_tsn_ack;
-        // A SACK from before the last one (reordered) says nothing new.
-        if tsn_gt(self.peer_cum_ack, cum) {
+        let Some(acked) = self
+            .queue
+            .on_sack(now, sack.cumulative_tsn_ack, sack.gap_blocks())
+        else {
+            // Older than a SACK already processed (reordered).
             return;
-        }
-        let cum_advanced = cum != self.peer_cum_ack;
-        self.peer_cum_ack = cum;
-        self.peer_rwnd = sack.a_rwnd;
-        let mut acked_bytes = 0;
-        let mut rtt_sample = None;
-        let mut newest: Option<SendStamp> = None;
-        let mut note = |o: &Outstanding, acked_bytes: &mut usize| {
-            *acked_bytes += o.payload.len();
-            if let Some(stamp) = o.stamp {
-                // The RTT from the most recently sent chunk, unless it was
-                // retransmitted (Karn's rule: which copy was acknowledged?).
-                if newest.is_none_or(|n| stamp.sent_after(&n)) {
-                    newest = Some(stamp);
-                    rtt_sample = (o.transmissions == 1)
-                        .then(|| o.sent_at.map(|t| now.saturating_duration_since(t)))
-                        .flatten();
-                }
-            }
         };
-        // Cumulatively acknowledged.
-        while let Some(front) = self.outstanding.front() {
-            if front.sent_at.is_none() || tsn_gt(front.tsn, cum) {
-                break;
-            }
-            let Some(o) = self.outstanding.pop_front() else {
-                break;
-            };
-            if !o.acked {
-                note(&o, &mut acked_bytes);
-            }
-            self.release(&o);
-        }
-        self.advance_forward_point();
+        self.peer_rwnd = sack.a_rwnd;
+        self.stats.fast_retransmits += acked.fast_retransmits;
         // RFC 3758 section 3.5 C3: the peer has not skipped what we gave
         // up yet: tell it (again).
-        if tsn_gt(self.forward_tsn_point, cum) {
-            self.forward_tsn_due = true;
-        } else {
-            self.forward_streams.clear();
-        }
-        // Gap blocks: acknowledged out of order; the others below the
-        // highest acknowledged TSN are reported missing.
-        // RFC 9260 section 7.2.4: a TSN counts as missing only when a later
-        // TSN was *newly* acknowledged by this SACK, so duplicated or
-        // reordered SACKs do not trigger spurious fast retransmits.
-        let mut highest_newly_acked: Option<usize> = None;
-        for (start, end) in sack.gap_blocks() {
-            let first = cum.wrapping_add(u32::from(start));
-            let Some(front) = self.outstanding.front().map(|o| o.tsn) else {
-                break;
-            };
-            let from = first.wrapping_sub(front) as usize;
-            let Some(span) = end.checked_sub(start) else {
-                continue;
-            };
-            let to = from
-                .saturating_add(usize::from(span) + 1)
-                .min(self.outstanding.len());
-            for i in from.min(to)..to {
-                let o = &mut self.outstanding[i];
-                if o.acked || o.sent_at.is_none() {
-                    continue;
-                }
-                o.acked = true;
-                note(o, &mut acked_bytes);
-                highest_newly_acked = Some(highest_newly_acked.map_or(i, |h| h.max(i)));
-            }
-        }
-        if let Some(highest) = highest_newly_acked {
-            // Only a chunk sent after this one's latest transmission says
-            // it is missing: a retransmission is not reported lost by
-            // acknowledgements of what was sent before it.
-            let highest_sent = self.outstanding[highest].sent_at;
-            for o in self.outstanding.range_mut(..highest) {
-                if o.sent_at.is_some() && o.sent_at <= highest_sent && !o.acked && !o.retransmit {
-                    o.missing_reports += 1;
-                    if o.missing_reports == 3 {
-                        o.retransmit = true;
-                        self.stats.fast_retransmits += 1;
-                    }
-                }
-            }
-        }
-        if let Some(rtt) = rtt_sample {
+        self.forward_tsn_due |= self.queue.forward_pending();
+        if let Some(rtt) = acked.rtt {
             self.update_rto(rtt);
-        } else if acked_bytes > 0 || cum_advanced {
+        } else if acked.bytes > 0 || acked.cum_advanced {
             // The path works again: drop the T3 back-off even without a
             // fresh sample (all acknowledged chunks were retransmissions),
             // as Linux does; otherwise a lossy tail keeps the RTO at its
             // maximum long after the loss.
             self.rto = self.computed_rto();
         }
-        self.flight_bytes = self
-            .outstanding
-            .iter()
-            .take_while(|o| o.sent_at.is_some())
-            .filter(|o| !o.acked && !o.retransmit)
-            .map(|o| o.payload.len())
-            .sum();
-        self.cc
-            .on_ack(now, acked_bytes, newest, rtt_sample, self.flight_bytes);
+        let flight = self.queue.flight();
+        self.cc.on_ack(now, acked.bytes, acked.newest, acked.rtt, flight);
         // T3 also guards a FORWARD-TSN the peer has not acted on yet.
-        let forward_pending = tsn_gt(self.forward_tsn_point, self.peer_cum_ack);
-        self.t3 = if self.flight_bytes > 0 || forward_pending || self.outstanding.iter().any(|o| o.retransmit)
-        {
-            if acked_bytes > 0 || self.t3.is_none() {
+        self.t3 = if flight > 0 || self.queue.forward_pending() || self.queue.has_retransmits() {
+            if acked.bytes > 0 || self.t3.is_none() {
                 Some(now + self.rto)
             } else {
                 self.t3
@@ -1323,63 +1191,6 @@ impl Association {
         } else {
             None
         };
-    }
-
-    /// A chunk leaves the send queue, acknowledged or abandoned.
-    fn release(&mut self, o: &Outstanding) {
-        self.queued_bytes -= o.payload.len();
-        if let Some(b) = self.buffered_per_stream.get_mut(&o.stream_id) {
-            *b = b.saturating_sub(o.payload.len());
-            if *b == 0 {
-                self.buffered_per_stream.remove(&o.stream_id);
-            }
-        }
-    }
-
-    /// Gives up a message (RFC 3758): every fragment of the one the chunk
-    /// at `index` belongs to.
-    fn abandon(&mut self, index: usize) {
-        let mut first = index;
-        while first > 0 && !self.outstanding[first].beginning {
-            first -= 1;
-        }
-        let mut i = first;
-        while let Some(o) = self.outstanding.get_mut(i) {
-            // Fragments the peer already has are skipped too: the message
-            // can no longer complete.
-            o.acked = true;
-            o.abandoned = true;
-            o.retransmit = false;
-            i += 1;
-            if o.ending {
-                break;
-            }
-        }
-        self.advance_forward_point();
-        if tsn_gt(self.forward_tsn_point, self.peer_cum_ack) {
-            self.forward_tsn_due = true;
-        }
-    }
-
-    /// Moves Advanced.Peer.Ack.Point over abandoned chunks at the front
-    /// (RFC 3758 section 3.5 C2), which leave the queue.
-    fn advance_forward_point(&mut self) {
-        while self.outstanding.front().is_some_and(|o| o.abandoned) {
-            let Some(o) = self.outstanding.pop_front() else {
-                break;
-            };
-            self.forward_tsn_point = o.tsn;
-            if !o.unordered {
-                let ssn = self.forward_streams.entry(o.stream_id).or_insert(o.ssn);
-                if ssn_gt(o.ssn, *ssn) {
-                    *ssn = o.ssn;
-                }
-            }
-            self.release(&o);
-        }
-        if tsn_gt(self.peer_cum_ack, self.forward_tsn_point) {
-            self.forward_tsn_point = self.peer_cum_ack;
-        }
     }
 
     fn update_rto(&mut self, rtt: Duration) {
@@ -1411,7 +1222,14 @@ impl Association {
     /// SACK if due, retransmissions first, then new data, bundled into
     /// MTU-sized packets.
     fn flush(&mut self, now: Instant) {
+        self.send_pending = false;
         if !self.transferring() {
+            return;
+        }
+        let nothing_to_send = !self.sack_due
+            && !(self.forward_tsn_due && self.peer_supports_pr)
+            && self.queue.next_to_send().is_none();
+        if nothing_to_send {
             return;
         }
         let mut writer = PacketWriter::new(self.header(self.peer_tag), self.config.mtu);
@@ -1432,25 +1250,18 @@ impl Association {
         self.push_forward_tsn(&mut writer);
         let window = self.cc.cwnd().min(self.peer_rwnd as usize);
         let mut ran_out = true;
-        let mut i = 0;
-        while i < self.outstanding.len() {
-            let o = &self.outstanding[i];
-            let first_time = o.sent_at.is_none();
-            if o.acked || !(first_time || o.retransmit) {
-                i += 1;
-                continue;
-            }
+        while let Some((i, last)) = self.queue.next_to_send() {
+            let Some(o) = self.queue.get(i) else {
+                break;
+            };
             // Partial reliability: too old, or retransmitted enough.
-            let expired = o.expires.is_some_and(|e| now >= e)
-                || (o.retransmit && o.max_retransmits.is_some_and(|m| o.transmissions > m));
-            if expired && self.peer_supports_pr {
-                let before = self.outstanding.len();
-                self.abandon(i);
-                // Chunks at the front may have left the queue.
-                i -= (before - self.outstanding.len()).min(i);
+            if self.peer_supports_pr && o.expired(now) {
+                self.queue.abandon(i);
+                self.forward_tsn_due |= self.queue.forward_pending();
                 continue;
             }
-            if self.flight_bytes + o.payload.len() > window && self.flight_bytes > 0 {
+            let flight = self.queue.flight();
+            if flight + o.payload.len() > window && flight > 0 {
                 ran_out = false;
                 break;
             }
@@ -1459,6 +1270,8 @@ impl Association {
                 ran_out = false;
                 break;
             }
+            let first_time = o.transmissions == 0;
+            let len = o.payload.len();
             let chunk = Chunk::Data(DataChunk {
                 tsn: o.tsn,
                 stream_id: o.stream_id,
@@ -1469,49 +1282,41 @@ impl Association {
                 ending: o.ending,
                 // The last chunk queued asks for an immediate SACK (RFC
                 // 7053), so a lone message is not held by delayed SACK.
-                immediate: i + 1 == self.outstanding.len(),
+                immediate: last,
                 payload: &o.payload,
             });
-            let fits = writer.push(&chunk).unwrap_or(false);
-            if !fits {
+            if !writer.push(&chunk).unwrap_or(false) {
                 if writer.is_empty() {
                     break;
                 }
-                let packet = writer.finish(self.send_zero_checksum).to_vec();
-                self.transmits.push_back(packet);
-                writer = PacketWriter::new(self.header(self.peer_tag), self.config.mtu);
+                let fresh = PacketWriter::new(self.header(self.peer_tag), self.config.mtu);
+                let full = std::mem::replace(&mut writer, fresh);
+                self.transmits
+                    .push_back(full.into_packet(self.send_zero_checksum));
                 if !writer.push(&chunk).unwrap_or(false) {
                     break;
                 }
             }
-            let len = o.payload.len();
-            let stamp = self.cc.on_send(now, self.flight_bytes, len + DATA_HEADER_LEN);
-            let o = &mut self.outstanding[i];
-            o.stamp = Some(stamp);
-            o.sent_at = Some(now);
-            if o.transmissions == 0 {
+            let stamp = self.cc.on_send(now, flight, len + DATA_HEADER_LEN);
+            self.queue.mark_sent(i, now, stamp);
+            if first_time {
                 self.stats.data_chunks_sent += 1;
             }
-            o.transmissions += 1;
-            o.retransmit = false;
-            o.missing_reports = 0;
-            self.flight_bytes += len;
             if self.t3.is_none() {
                 self.t3 = Some(now + self.rto);
             }
-            i += 1;
         }
         // Abandoned while flushing: the FORWARD-TSN goes right away.
         self.push_forward_tsn(&mut writer);
-        if self.t3.is_none() && tsn_gt(self.forward_tsn_point, self.peer_cum_ack) {
+        if self.t3.is_none() && self.queue.forward_pending() {
             self.t3 = Some(now + self.rto);
         }
-        if ran_out && self.flight_bytes < window {
-            self.cc.on_app_limited(self.flight_bytes);
+        if ran_out && self.queue.flight() < window {
+            self.cc.on_app_limited(self.queue.flight());
         }
         if !writer.is_empty() {
-            let packet = writer.finish(self.send_zero_checksum).to_vec();
-            self.transmits.push_back(packet);
+            self.transmits
+                .push_back(writer.into_packet(self.send_zero_checksum));
         }
     }
 
@@ -1522,11 +1327,11 @@ impl Association {
             return;
         }
         self.forward_tsn_due = false;
-        let mut list = Vec::with_capacity(self.forward_streams.len() * 4);
-        let streams: Vec<(u16, u16)> = self.forward_streams.iter().map(|(&s, &n)| (s, n)).collect();
+        let (new_cumulative_tsn, streams) = self.queue.forward_tsn();
+        let mut list = Vec::with_capacity(streams.len() * 4);
         crate::chunk::encode_forward_tsn_streams(&streams, &mut list);
         let chunk = Chunk::ForwardTsn {
-            new_cumulative_tsn: self.forward_tsn_point,
+            new_cumulative_tsn,
             streams: &list,
         };
         if !writer.push(&chunk).unwrap_or(false) {

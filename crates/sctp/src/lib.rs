@@ -71,6 +71,7 @@ pub mod fuzzing;
 mod packet;
 mod param;
 mod receive;
+mod send;
 
 pub use association::{
     Association, AssociationState, SctpConfig, SctpEvent, SctpMessage, SctpStats, SendOptions,

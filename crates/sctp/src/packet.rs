@@ -285,6 +285,13 @@ impl PacketWriter {
         Ok(true)
     }
 
+    /// Finishes the packet (see [`PacketWriter::finish`]) and hands over
+    /// its buffer without copying.
+    pub(crate) fn into_packet(mut self, zero_checksum: bool) -> Vec<u8> {
+        self.finish(zero_checksum);
+        self.buf
+    }
+
     /// Writes the checksum (the CRC32c, or 0 when `zero_checksum`: only
     /// when the peer announced Zero Checksum Acceptable, RFC 9653) and
     /// returns the packet. Call [`PacketWriter::reset`] before the next one.

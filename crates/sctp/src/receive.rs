@@ -172,26 +172,40 @@ impl Receiver {
                 self.buffered -= len;
                 continue;
             }
-            let partial = self.partial.entry(key).or_default();
-            if frag.beginning {
-                self.buffered -= partial.data.len();
-                partial.data.clear();
-                partial.ppid = frag.ppid;
-            }
-            if partial.data.len() + len > self.max_message_size {
+            if len > self.max_message_size {
                 return Err("message larger than max-message-size");
             }
-            partial.data.extend_from_slice(&frag.payload);
-            if !frag.ending {
-                continue;
-            }
-            let Some(done) = self.partial.remove(&key) else {
-                continue;
+            let data = if frag.beginning && frag.ending {
+                // A whole message in one chunk: its buffer is the message.
+                if let Some(stale) = self.partial.remove(&key) {
+                    self.buffered -= stale.data.len();
+                }
+                frag.payload
+            } else {
+                let partial = self.partial.entry(key).or_default();
+                if frag.beginning {
+                    self.buffered -= partial.data.len();
+                    // The first fragment's buffer grows into the message.
+                    partial.data = frag.payload;
+                    partial.ppid = frag.ppid;
+                } else {
+                    if partial.data.len() + len > self.max_message_size {
+                        return Err("message larger than max-message-size");
+                    }
+                    partial.data.extend_from_slice(&frag.payload);
+                }
+                if !frag.ending {
+                    continue;
+                }
+                let Some(done) = self.partial.remove(&key) else {
+                    continue;
+                };
+                done.data
             };
             let message = SctpMessage {
                 stream_id: frag.stream_id,
-                ppid: done.ppid,
-                data: done.data,
+                ppid: frag.ppid,
+                data,
             };
             if frag.unordered {
                 self.buffered -= message.data.len();

@@ -544,7 +544,9 @@ fn partial_reliability_gives_up_lost_messages_and_keeps_streams_moving() {
                 ..SendOptions::default()
             };
             for n in 0..100u32 {
-                let data = n.to_be_bytes();
+                // One message per packet, so that losses hit messages.
+                let mut data = n.to_be_bytes().to_vec();
+                data.resize(1000, 0);
                 p.assoc.send_with(now, 1, 53, &data, best_effort).unwrap();
                 p.assoc.send_with(now, 3, 53, &data, ordered_once).unwrap();
                 if n % 2 == 0 {
