@@ -1226,10 +1226,8 @@ impl Association {
         if !self.transferring() {
             return;
         }
-        let nothing_to_send = !self.sack_due
-            && !(self.forward_tsn_due && self.peer_supports_pr)
-            && self.queue.next_to_send().is_none();
-        if nothing_to_send {
+        let control_due = self.sack_due || (self.forward_tsn_due && self.peer_supports_pr);
+        if !control_due && self.queue.next_to_send().is_none() {
             return;
         }
         let mut writer = PacketWriter::new(self.header(self.peer_tag), self.config.mtu);
