@@ -8,16 +8,16 @@
 //!
 //! Not yet: I-DATA interleaving (RFC 8260) and heartbeats of our own.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::cc::Controller;
 use crate::chunk::{Chunk, DataChunk, Init, Sack};
-use crate::chunk::{FORWARD_TSN, RE_CONFIG};
+use crate::chunk::{FORWARD_TSN, I_DATA, I_FORWARD_TSN, IDataChunk, RE_CONFIG};
 use crate::error::Error;
 use crate::packet::{COMMON_HEADER_LEN, CommonHeader, PacketWriter, parse_packet};
 use crate::param::{Param, ReconfigParam, reconfig_result};
-use crate::receive::{DataVerdict, Receiver};
+use crate::receive::{DataVerdict, Receiver, UserData};
 use crate::send::{MessageSpec, SendQueue};
 
 /// Settings of an association.
@@ -57,6 +57,10 @@ pub struct SctpConfig {
     /// carry 0 instead of a CRC32c. Set it only when the association runs
     /// over DTLS, as WebRTC's does. Default false.
     pub zero_checksum: bool,
+    /// Offer message interleaving (I-DATA, RFC 8260): when the peer also
+    /// offers it, fragments of messages on different streams interleave,
+    /// so a large message does not hold up the others. Default true.
+    pub interleaving: bool,
 }
 
 impl Default for SctpConfig {
@@ -75,6 +79,7 @@ impl Default for SctpConfig {
             max_init_retransmits: 8,
             seed: None,
             zero_checksum: false,
+            interleaving: true,
         }
     }
 }
@@ -196,7 +201,6 @@ pub struct Association {
     // Sending.
     /// Our initial TSN (in INIT, INIT-ACK and the cookie).
     initial_tsn: u32,
-    next_ssn: BTreeMap<u16, u16>,
     queue: SendQueue,
     peer_rwnd: u32,
     cc: Controller,
@@ -217,6 +221,8 @@ pub struct Association {
     outbound_streams: u16,
     /// Both sides offered the zero checksum (RFC 9653).
     peer_accepts_zero_checksum: bool,
+    /// The peer offered I-DATA (RFC 8260).
+    peer_supports_idata: bool,
     send_zero_checksum: bool,
     // Partial reliability (RFC 3758).
     peer_supports_pr: bool,
@@ -280,8 +286,7 @@ impl Association {
             my_tag: 0,
             peer_tag: 0,
             initial_tsn: 0,
-            next_ssn: BTreeMap::new(),
-            queue: SendQueue::new(0),
+            queue: SendQueue::new(0, 1),
             peer_rwnd: 0,
             srtt: None,
             rttvar: Duration::ZERO,
@@ -293,6 +298,7 @@ impl Association {
             init_retransmits: 0,
             outbound_streams: u16::MAX,
             peer_accepts_zero_checksum: false,
+            peer_supports_idata: false,
             send_zero_checksum: false,
             peer_supports_pr: false,
             forward_tsn_due: false,
@@ -314,7 +320,7 @@ impl Association {
         };
         a.my_tag = a.random_nonzero();
         a.initial_tsn = a.random_nonzero();
-        a.queue = SendQueue::new(a.initial_tsn);
+        a.queue = SendQueue::new(a.initial_tsn, a.max_payload(false));
         a.next_request_seq = a.initial_tsn;
         a
     }
@@ -339,12 +345,26 @@ impl Association {
         self.state
     }
 
+    /// The most user data in one chunk: the MTU less the common header and
+    /// the DATA (16) or I-DATA (20) chunk header.
+    fn max_payload(&self, interleaved: bool) -> usize {
+        let header = if interleaved { 20 } else { DATA_HEADER_LEN };
+        self.config.mtu.saturating_sub(COMMON_HEADER_LEN + header).max(1)
+    }
+
     /// The extensions we offer in INIT and INIT-ACK: FORWARD-TSN (RFC 3758),
     /// RE-CONFIG (RFC 6525) and, if configured, the zero checksum (RFC
     /// 9653).
     fn extension_params(&self, out: &mut Vec<u8>) {
         crate::param::write_param(&Param::ForwardTsnSupported, out);
-        crate::param::write_param(&Param::SupportedExtensions(&[RE_CONFIG, FORWARD_TSN]), out);
+        if self.config.interleaving {
+            crate::param::write_param(
+                &Param::SupportedExtensions(&[RE_CONFIG, FORWARD_TSN, I_DATA, I_FORWARD_TSN]),
+                out,
+            );
+        } else {
+            crate::param::write_param(&Param::SupportedExtensions(&[RE_CONFIG, FORWARD_TSN]), out);
+        }
         if self.config.zero_checksum {
             crate::param::write_param(
                 &Param::ZeroChecksumAcceptable {
@@ -357,7 +377,7 @@ impl Association {
 
     /// Which of our extensions the peer's INIT or INIT-ACK offers, as
     /// flags: 1 partial reliability, 2 stream reconfiguration, 4 zero
-    /// checksum over DTLS; the upper 16 bits hold how many inbound streams
+    /// checksum over DTLS, 8 I-DATA; the upper 16 bits hold how many inbound streams
     /// the peer accepts (our outbound streams).
     fn peer_extensions(init: &Init<'_>) -> u32 {
         let mut flags = u32::from(init.inbound_streams) << 16;
@@ -370,6 +390,9 @@ impl Association {
                     }
                     if list.contains(&RE_CONFIG) {
                         flags |= 2;
+                    }
+                    if list.contains(&I_DATA) && list.contains(&I_FORWARD_TSN) {
+                        flags |= 8;
                     }
                 }
                 Param::ZeroChecksumAcceptable {
@@ -385,6 +408,7 @@ impl Association {
         self.peer_supports_pr = flags & 1 != 0;
         self.peer_supports_reconfig = flags & 2 != 0;
         self.peer_accepts_zero_checksum = flags & 4 != 0;
+        self.peer_supports_idata = flags & 8 != 0;
         self.outbound_streams = (flags >> 16) as u16;
     }
 
@@ -463,28 +487,14 @@ impl Association {
         if self.queue.queued() + data.len() > self.config.send_buffer {
             return Err(Error::SendBufferFull);
         }
-        let ssn = if unordered {
-            0
-        } else {
-            let next = self.next_ssn.entry(stream_id).or_insert(0);
-            let ssn = *next;
-            *next = next.wrapping_add(1);
-            ssn
-        };
-        let max_payload = self
-            .config
-            .mtu
-            .saturating_sub(COMMON_HEADER_LEN + DATA_HEADER_LEN)
-            .max(1);
         let spec = MessageSpec {
             stream_id,
-            ssn,
             ppid,
             unordered,
             max_retransmits: options.max_retransmits,
             expires: options.lifetime.map(|l| now + l),
         };
-        self.queue.push(spec, data, max_payload);
+        self.queue.push(spec, data);
         // Sent at the next poll_transmit or timeout, with whatever else is
         // queued by then.
         self.send_pending = true;
@@ -637,16 +647,26 @@ impl Association {
         if self.reset_in_flight.is_some() || self.reset_queue.is_empty() {
             return;
         }
-        // At most what fits in one packet.
-        let take = self
-            .reset_queue
-            .len()
-            .min(self.config.mtu.saturating_sub(64) / 2)
-            .max(1);
-        let streams: Vec<u16> = self.reset_queue.drain(..take).collect();
+        // Streams whose queued messages all have TSNs (the request names
+        // the last TSN sent before the reset), at most what fits in one
+        // packet.
+        let most = (self.config.mtu.saturating_sub(64) / 2).max(1);
+        let mut streams = Vec::new();
+        let queue = &self.queue;
+        self.reset_queue.retain(|&s| {
+            if streams.len() < most && !queue.has_unscheduled(s) {
+                streams.push(s);
+                false
+            } else {
+                true
+            }
+        });
+        if streams.is_empty() {
+            return;
+        }
         let seq = self.next_request_seq;
         self.next_request_seq = seq.wrapping_add(1);
-        self.reset_in_flight = Some((seq, streams, self.queue.next_tsn().wrapping_sub(1)));
+        self.reset_in_flight = Some((seq, streams, self.queue.last_assigned_tsn()));
         self.transmit_reset_request(now);
     }
 
@@ -761,8 +781,8 @@ impl Association {
             reconfig_result::SUCCESS_PERFORMED | reconfig_result::SUCCESS_NOTHING_TO_DO => {
                 self.reconfig_timer = None;
                 if let Some((_, streams, _)) = self.reset_in_flight.take() {
-                    for s in &streams {
-                        self.next_ssn.remove(s);
+                    for &s in &streams {
+                        self.queue.reset_sequence(s);
                     }
                     self.events.push_back(SctpEvent::OutgoingStreamsReset(streams));
                 }
@@ -912,10 +932,25 @@ impl Association {
                 }
                 // RFC 9260 section 9.2: after receiving SHUTDOWN the peer
                 // sends no new DATA, so none is accepted then.
-                Chunk::Data(d) if self.transferring() && self.state != AssociationState::ShutdownReceived => {
+                Chunk::Data(_) | Chunk::IData(_)
+                    if self.transferring() && self.state != AssociationState::ShutdownReceived =>
+                {
+                    // RFC 8260 section 2.2: I-DATA exactly when negotiated.
+                    let user = match chunk {
+                        Chunk::Data(d) if !self.queue.interleaved() => UserData::from(d),
+                        Chunk::IData(d) if self.queue.interleaved() => UserData::from(d),
+                        _ => {
+                            self.protocol_violation("DATA and I-DATA mixed up");
+                            return;
+                        }
+                    };
                     got_data = true;
-                    immediate |= d.immediate;
-                    match self.receiver.on_data(d) {
+                    immediate |= matches!(
+                        chunk,
+                        Chunk::Data(DataChunk { immediate: true, .. })
+                            | Chunk::IData(IDataChunk { immediate: true, .. })
+                    );
+                    match self.receiver.on_data(user) {
                         Ok(DataVerdict::Duplicate) => self.stats.duplicates_received += 1,
                         Ok(DataVerdict::Accepted | DataVerdict::Dropped) => {}
                         Err(violation) => {
@@ -928,9 +963,24 @@ impl Association {
                 Chunk::ForwardTsn {
                     new_cumulative_tsn,
                     streams,
-                } if self.transferring() => {
+                } if self.transferring() && !self.queue.interleaved() => {
                     got_data = true;
-                    let streams = crate::chunk::forward_tsn_streams(streams);
+                    let streams =
+                        crate::chunk::forward_tsn_streams(streams).map(|(s, ssn)| (s, false, u32::from(ssn)));
+                    if let Err(violation) =
+                        self.receiver
+                            .forward(*new_cumulative_tsn, streams, &mut self.events)
+                    {
+                        self.protocol_violation(violation);
+                        return;
+                    }
+                }
+                Chunk::IForwardTsn {
+                    new_cumulative_tsn,
+                    streams,
+                } if self.transferring() && self.queue.interleaved() => {
+                    got_data = true;
+                    let streams = crate::chunk::i_forward_tsn_streams(streams);
                     if let Err(violation) =
                         self.receiver
                             .forward(*new_cumulative_tsn, streams, &mut self.events)
@@ -1035,6 +1085,12 @@ impl Association {
         // RFC 9653 section 5: only once both offered it, and never on the
         // INIT, INIT-ACK or COOKIE-ECHO before this.
         self.send_zero_checksum = self.config.zero_checksum && self.peer_accepts_zero_checksum;
+        // RFC 8260 section 2.2: I-DATA only when both offered it, and then
+        // for all user messages in both directions.
+        let interleaved = self.config.interleaving && self.peer_supports_idata;
+        self.queue
+            .set_interleaved(interleaved, self.max_payload(interleaved));
+        self.receiver.set_interleaved(interleaved);
         self.state = AssociationState::Established;
         self.events.push_back(SctpEvent::Connected);
     }
@@ -1227,7 +1283,8 @@ impl Association {
             return;
         }
         let control_due = self.sack_due || (self.forward_tsn_due && self.peer_supports_pr);
-        if !control_due && self.queue.next_to_send().is_none() {
+        if !control_due && !self.queue.has_sendable() {
+            self.send_reset_request(now);
             return;
         }
         let mut writer = PacketWriter::new(self.header(self.peer_tag), self.config.mtu);
@@ -1248,7 +1305,8 @@ impl Association {
         self.push_forward_tsn(&mut writer);
         let window = self.cc.cwnd().min(self.peer_rwnd as usize);
         let mut ran_out = true;
-        while let Some((i, last)) = self.queue.next_to_send() {
+        let interleaved = self.queue.interleaved();
+        while let Some((i, last)) = self.queue.next_to_send(now, self.peer_supports_pr) {
             let Some(o) = self.queue.get(i) else {
                 break;
             };
@@ -1270,19 +1328,33 @@ impl Association {
             }
             let first_time = o.transmissions == 0;
             let len = o.payload.len();
-            let chunk = Chunk::Data(DataChunk {
-                tsn: o.tsn,
-                stream_id: o.stream_id,
-                ssn: o.ssn,
-                ppid: o.ppid,
-                unordered: o.unordered,
-                beginning: o.beginning,
-                ending: o.ending,
-                // The last chunk queued asks for an immediate SACK (RFC
-                // 7053), so a lone message is not held by delayed SACK.
-                immediate: last,
-                payload: &o.payload,
-            });
+            // The last chunk queued asks for an immediate SACK (RFC 7053),
+            // so a lone message is not held by delayed SACK.
+            let chunk = if interleaved {
+                Chunk::IData(IDataChunk {
+                    tsn: o.tsn,
+                    stream_id: o.stream_id,
+                    mid: o.mid,
+                    ppid_or_fsn: if o.beginning { o.ppid } else { o.fsn },
+                    unordered: o.unordered,
+                    beginning: o.beginning,
+                    ending: o.ending,
+                    immediate: last,
+                    payload: &o.payload,
+                })
+            } else {
+                Chunk::Data(DataChunk {
+                    tsn: o.tsn,
+                    stream_id: o.stream_id,
+                    ssn: o.mid as u16,
+                    ppid: o.ppid,
+                    unordered: o.unordered,
+                    beginning: o.beginning,
+                    ending: o.ending,
+                    immediate: last,
+                    payload: &o.payload,
+                })
+            };
             if !writer.push(&chunk).unwrap_or(false) {
                 if writer.is_empty() {
                     break;
@@ -1316,6 +1388,8 @@ impl Association {
             self.transmits
                 .push_back(writer.into_packet(self.send_zero_checksum));
         }
+        // Stream resets that waited for their streams' data to get TSNs.
+        self.send_reset_request(now);
     }
 
     /// Adds a FORWARD-TSN if one is due (alone in a packet if it does not
@@ -1326,11 +1400,20 @@ impl Association {
         }
         self.forward_tsn_due = false;
         let (new_cumulative_tsn, streams) = self.queue.forward_tsn();
-        let mut list = Vec::with_capacity(streams.len() * 4);
-        crate::chunk::encode_forward_tsn_streams(&streams, &mut list);
-        let chunk = Chunk::ForwardTsn {
-            new_cumulative_tsn,
-            streams: &list,
+        let mut list = Vec::with_capacity(streams.len() * 8);
+        let chunk = if self.queue.interleaved() {
+            crate::chunk::encode_i_forward_tsn_streams(&streams, &mut list);
+            Chunk::IForwardTsn {
+                new_cumulative_tsn,
+                streams: &list,
+            }
+        } else {
+            let ordered: Vec<(u16, u16)> = streams.iter().map(|&(s, _, ssn)| (s, ssn as u16)).collect();
+            crate::chunk::encode_forward_tsn_streams(&ordered, &mut list);
+            Chunk::ForwardTsn {
+                new_cumulative_tsn,
+                streams: &list,
+            }
         };
         if !writer.push(&chunk).unwrap_or(false) {
             let packet = self.packet(self.peer_tag, &[chunk]);

@@ -13,18 +13,63 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::association::{SctpEvent, SctpMessage};
-use crate::chunk::DataChunk;
+use crate::chunk::{DataChunk, IDataChunk};
 
 /// Most out-of-order TSNs remembered for gap reports.
 pub(crate) const MAX_GAPS: usize = 4096;
 /// Most duplicate TSNs reported in one SACK.
 const MAX_DUPLICATES: usize = 16;
 
+/// A DATA or I-DATA chunk, as the receiver needs it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UserData<'a> {
+    pub(crate) tsn: u32,
+    pub(crate) stream_id: u16,
+    /// SSN (DATA) or MID (I-DATA).
+    pub(crate) mid: u32,
+    /// The PPID (with I-DATA only in the first fragment).
+    pub(crate) ppid: u32,
+    pub(crate) unordered: bool,
+    pub(crate) beginning: bool,
+    pub(crate) ending: bool,
+    pub(crate) payload: &'a [u8],
+}
+
+impl<'a> From<&DataChunk<'a>> for UserData<'a> {
+    fn from(d: &DataChunk<'a>) -> Self {
+        UserData {
+            tsn: d.tsn,
+            stream_id: d.stream_id,
+            mid: u32::from(d.ssn),
+            ppid: d.ppid,
+            unordered: d.unordered,
+            beginning: d.beginning,
+            ending: d.ending,
+            payload: d.payload,
+        }
+    }
+}
+
+impl<'a> From<&IDataChunk<'a>> for UserData<'a> {
+    fn from(d: &IDataChunk<'a>) -> Self {
+        UserData {
+            tsn: d.tsn,
+            stream_id: d.stream_id,
+            mid: d.mid,
+            ppid: if d.beginning { d.ppid_or_fsn } else { 0 },
+            unordered: d.unordered,
+            beginning: d.beginning,
+            ending: d.ending,
+            payload: d.payload,
+        }
+    }
+}
+
 /// A received fragment kept until the cumulative TSN reaches it.
 #[derive(Debug, Clone)]
 struct Fragment {
     stream_id: u16,
-    ssn: u16,
+    mid: u32,
     ppid: u32,
     unordered: bool,
     beginning: bool,
@@ -42,9 +87,10 @@ struct Partial {
 /// Per-stream state for ordered delivery.
 #[derive(Debug, Default)]
 struct InStream {
-    next_ssn: u16,
-    /// Complete ordered messages waiting for their turn, by SSN.
-    waiting: BTreeMap<u16, SctpMessage>,
+    /// The next SSN (DATA) or MID (I-DATA) to deliver.
+    next: u32,
+    /// Complete ordered messages waiting for their turn.
+    waiting: BTreeMap<u32, SctpMessage>,
 }
 
 /// What became of a DATA chunk.
@@ -67,7 +113,7 @@ pub(crate) struct Receiver {
     cumulative_tsn: u32,
     received_ahead: BTreeMap<u32, Fragment>,
     duplicates: Vec<u32>,
-    partial: BTreeMap<(u16, bool, u16), Partial>,
+    partial: BTreeMap<(u16, bool, u32), Partial>,
     in_streams: BTreeMap<u16, InStream>,
     /// Bytes in `received_ahead`, `partial` and the streams' `waiting`.
     buffered: usize,
@@ -76,6 +122,8 @@ pub(crate) struct Receiver {
     /// A peer's outgoing stream reset waiting for its last TSN: request
     /// sequence number, last TSN, streams.
     deferred_reset: Option<(u32, u32, Vec<u16>)>,
+    /// I-DATA (RFC 8260): 32-bit MIDs instead of 16-bit SSNs.
+    interleaved: bool,
 }
 
 impl Receiver {
@@ -90,6 +138,30 @@ impl Receiver {
             window,
             max_message_size,
             deferred_reset: None,
+            interleaved: false,
+        }
+    }
+
+    /// Expects I-DATA from now on.
+    pub(crate) fn set_interleaved(&mut self, interleaved: bool) {
+        self.interleaved = interleaved;
+    }
+
+    /// The sequence number after `n`.
+    fn next_mid(&self, n: u32) -> u32 {
+        if self.interleaved {
+            n.wrapping_add(1)
+        } else {
+            n.wrapping_add(1) & 0xffff
+        }
+    }
+
+    /// Serial comparison of SSNs or MIDs.
+    fn mid_gt(&self, a: u32, b: u32) -> bool {
+        if self.interleaved {
+            tsn_gt(a, b)
+        } else {
+            ssn_gt(a as u16, b as u16)
         }
     }
 
@@ -119,7 +191,7 @@ impl Receiver {
     }
 
     /// Takes one DATA chunk.
-    pub(crate) fn on_data(&mut self, d: &DataChunk<'_>) -> Result<DataVerdict, Violation> {
+    pub(crate) fn on_data(&mut self, d: UserData<'_>) -> Result<DataVerdict, Violation> {
         let offset = d.tsn.wrapping_sub(self.cumulative_tsn);
         // At or below the cumulative TSN, or held already.
         if offset == 0 || offset > u32::MAX / 2 || self.received_ahead.contains_key(&d.tsn) {
@@ -142,7 +214,7 @@ impl Receiver {
             d.tsn,
             Fragment {
                 stream_id: d.stream_id,
-                ssn: d.ssn,
+                mid: d.mid,
                 ppid: d.ppid,
                 unordered: d.unordered,
                 beginning: d.beginning,
@@ -166,7 +238,13 @@ impl Receiver {
             };
             self.cumulative_tsn = next;
             let len = frag.payload.len();
-            let key = (frag.stream_id, frag.unordered, frag.ssn);
+            // With DATA an unordered message's SSN means nothing.
+            let mid = if frag.unordered && !self.interleaved {
+                0
+            } else {
+                frag.mid
+            };
+            let key = (frag.stream_id, frag.unordered, mid);
             if !frag.beginning && !self.partial.contains_key(&key) {
                 // The rest of a message whose start was skipped.
                 self.buffered -= len;
@@ -175,12 +253,12 @@ impl Receiver {
             if len > self.max_message_size {
                 return Err("message larger than max-message-size");
             }
-            let data = if frag.beginning && frag.ending {
+            let (data, ppid) = if frag.beginning && frag.ending {
                 // A whole message in one chunk: its buffer is the message.
                 if let Some(stale) = self.partial.remove(&key) {
                     self.buffered -= stale.data.len();
                 }
-                frag.payload
+                (frag.payload, frag.ppid)
             } else {
                 let partial = self.partial.entry(key).or_default();
                 if frag.beginning {
@@ -200,11 +278,11 @@ impl Receiver {
                 let Some(done) = self.partial.remove(&key) else {
                     continue;
                 };
-                done.data
+                (done.data, done.ppid)
             };
             let message = SctpMessage {
                 stream_id: frag.stream_id,
-                ppid: frag.ppid,
+                ppid,
                 data,
             };
             if frag.unordered {
@@ -212,23 +290,29 @@ impl Receiver {
                 events.push_back(SctpEvent::Message(message));
                 continue;
             }
+            let interleaved = self.interleaved;
             let stream = self.in_streams.entry(frag.stream_id).or_default();
-            stream.waiting.insert(frag.ssn, message);
-            while let Some(m) = stream.waiting.remove(&stream.next_ssn) {
-                stream.next_ssn = stream.next_ssn.wrapping_add(1);
+            stream.waiting.insert(frag.mid, message);
+            while let Some(m) = stream.waiting.remove(&stream.next) {
+                stream.next = if interleaved {
+                    stream.next.wrapping_add(1)
+                } else {
+                    stream.next.wrapping_add(1) & 0xffff
+                };
                 self.buffered -= m.data.len();
                 events.push_back(SctpEvent::Message(m));
             }
         }
     }
 
-    /// FORWARD-TSN: the peer gave up everything up to `new_cumulative_tsn`
-    /// (RFC 3758 section 3.6); `streams` holds the `(stream, SSN)` of the
-    /// last ordered message skipped on each stream.
+    /// FORWARD-TSN or I-FORWARD-TSN: the peer gave up everything up to
+    /// `new_cumulative_tsn` (RFC 3758 section 3.6, RFC 8260 section 2.3);
+    /// `streams` holds `(stream, unordered, SSN or MID)` of the last message
+    /// skipped on each stream (only ordered ones with FORWARD-TSN).
     pub(crate) fn forward(
         &mut self,
         new_cumulative_tsn: u32,
-        streams: impl Iterator<Item = (u16, u16)>,
+        streams: impl Iterator<Item = (u16, bool, u32)>,
         events: &mut VecDeque<SctpEvent>,
     ) -> Result<(), Violation> {
         if !tsn_gt(new_cumulative_tsn, self.cumulative_tsn) {
@@ -246,24 +330,56 @@ impl Receiver {
             self.buffered -= entry.remove().payload.len();
         }
         self.cumulative_tsn = new_cumulative_tsn;
-        // Fragments of one message have consecutive TSNs, so a message in
-        // reassembly now can never complete.
-        for (_, p) in std::mem::take(&mut self.partial) {
-            self.buffered -= p.data.len();
+        if !self.interleaved {
+            // DATA fragments of one message have consecutive TSNs, so a
+            // message in reassembly now can never complete.
+            for (_, p) in std::mem::take(&mut self.partial) {
+                self.buffered -= p.data.len();
+            }
         }
-        for (stream, ssn) in streams {
+        for (stream, unordered, mid) in streams {
+            if self.interleaved {
+                // Messages of this stream up to `mid` will not complete.
+                let dead: Vec<(u16, bool, u32)> = self
+                    .partial
+                    .range((stream, unordered, 0)..=(stream, unordered, u32::MAX))
+                    .map(|(k, _)| *k)
+                    .filter(|k| !self.mid_gt(k.2, mid))
+                    .collect();
+                for k in dead {
+                    if let Some(p) = self.partial.remove(&k) {
+                        self.buffered -= p.data.len();
+                    }
+                }
+            }
+            if unordered {
+                continue;
+            }
+            let next = self.next_mid(mid);
+            let interleaved = self.interleaved;
+            let gt = |a: u32, b: u32| {
+                if interleaved {
+                    tsn_gt(a, b)
+                } else {
+                    ssn_gt(a as u16, b as u16)
+                }
+            };
             let st = self.in_streams.entry(stream).or_default();
-            if !ssn_gt(st.next_ssn, ssn) {
-                st.next_ssn = ssn.wrapping_add(1);
-                let skipped: Vec<u16> = st.waiting.keys().copied().filter(|s| !ssn_gt(*s, ssn)).collect();
+            if !gt(st.next, mid) {
+                st.next = next;
+                let skipped: Vec<u32> = st.waiting.keys().copied().filter(|s| !gt(*s, mid)).collect();
                 for s in skipped {
                     if let Some(m) = st.waiting.remove(&s) {
                         self.buffered -= m.data.len();
                     }
                 }
             }
-            while let Some(m) = st.waiting.remove(&st.next_ssn) {
-                st.next_ssn = st.next_ssn.wrapping_add(1);
+            while let Some(m) = st.waiting.remove(&st.next) {
+                st.next = if interleaved {
+                    st.next.wrapping_add(1)
+                } else {
+                    st.next.wrapping_add(1) & 0xffff
+                };
                 self.buffered -= m.data.len();
                 events.push_back(SctpEvent::Message(m));
             }
@@ -392,7 +508,10 @@ mod tests {
         let mut verdicts = Vec::new();
         // TSN 100 missing: everything else waits beyond a gap.
         for tsn in 101..200 {
-            verdicts.push(r.on_data(&data(tsn, 0, true, true, &chunk)).unwrap());
+            verdicts.push(
+                r.on_data(UserData::from(&data(tsn, 0, true, true, &chunk)))
+                    .unwrap(),
+            );
         }
         assert_eq!(
             verdicts.iter().filter(|v| **v == DataVerdict::Accepted).count(),
@@ -402,7 +521,7 @@ mod tests {
         assert_eq!(r.a_rwnd(), 0);
         // The chunk that fills the gap is still taken.
         assert_eq!(
-            r.on_data(&data(100, 0, true, true, &chunk)),
+            r.on_data(UserData::from(&data(100, 0, true, true, &chunk))),
             Ok(DataVerdict::Accepted)
         );
     }
@@ -416,7 +535,7 @@ mod tests {
         let chunk = [0u8; 1000];
         let mut result = Ok(DataVerdict::Accepted);
         for tsn in 0..100u32 {
-            result = r.on_data(&data(tsn, tsn as u16 + 1, true, true, &chunk));
+            result = r.on_data(UserData::from(&data(tsn, tsn as u16 + 1, true, true, &chunk)));
             if result.is_err() {
                 break;
             }
@@ -433,9 +552,12 @@ mod tests {
         r.start(0);
         let mut events = VecDeque::new();
         let chunk = [0u8; 1000];
-        r.on_data(&data(0, 0, true, false, &chunk)).unwrap();
-        r.on_data(&data(1, 0, false, false, &chunk)).unwrap();
-        r.on_data(&data(2, 0, false, true, &chunk)).unwrap();
+        r.on_data(UserData::from(&data(0, 0, true, false, &chunk)))
+            .unwrap();
+        r.on_data(UserData::from(&data(1, 0, false, false, &chunk)))
+            .unwrap();
+        r.on_data(UserData::from(&data(2, 0, false, true, &chunk)))
+            .unwrap();
         assert_eq!(
             r.deliver(&mut events),
             Err("message larger than max-message-size")
@@ -450,15 +572,21 @@ mod tests {
         let chunk = [7u8; 500];
         // 0..3 one message; 3 lost; 4..6 the start of another, then the
         // peer gives up TSN 3..5 with FORWARD-TSN.
-        r.on_data(&data(0, 0, true, false, &chunk)).unwrap();
-        r.on_data(&data(1, 0, false, false, &chunk)).unwrap();
-        r.on_data(&data(2, 0, false, true, &chunk)).unwrap();
-        r.on_data(&data(4, 1, false, false, &chunk)).unwrap();
-        r.on_data(&data(6, 2, true, true, &chunk)).unwrap();
+        r.on_data(UserData::from(&data(0, 0, true, false, &chunk)))
+            .unwrap();
+        r.on_data(UserData::from(&data(1, 0, false, false, &chunk)))
+            .unwrap();
+        r.on_data(UserData::from(&data(2, 0, false, true, &chunk)))
+            .unwrap();
+        r.on_data(UserData::from(&data(4, 1, false, false, &chunk)))
+            .unwrap();
+        r.on_data(UserData::from(&data(6, 2, true, true, &chunk)))
+            .unwrap();
         r.deliver(&mut events).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(r.buffered(), 1000);
-        r.forward(5, [(1u16, 1u16)].into_iter(), &mut events).unwrap();
+        r.forward(5, [(1u16, false, 1u32)].into_iter(), &mut events)
+            .unwrap();
         assert_eq!(events.len(), 2, "the message after the skipped one");
         assert_eq!(r.buffered(), 0);
         assert_eq!(r.cumulative_tsn(), 6);

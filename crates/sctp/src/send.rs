@@ -1,13 +1,22 @@
-//! The sending half of an association: messages split into DATA chunks
-//! with consecutive TSNs, kept until acknowledged or abandoned.
+//! The sending half of an association: messages wait per stream until a
+//! round-robin scheduler cuts them into chunks, which get their TSN when
+//! first sent and stay until acknowledged or abandoned.
 //!
-//! The queue is a `VecDeque` whose front is the first TSN the peer has not
-//! acknowledged cumulatively, so a TSN's index is its distance from the
-//! front. Three figures are kept as the queue changes instead of being
-//! recomputed per packet: the index of the first chunk never sent, the
-//! set of chunks waiting for retransmission, and the bytes in flight.
-//! Payloads are slices of one shared buffer per message ([`Bytes`]): a
-//! message is copied once when it is queued and once into each packet.
+//! With DATA the scheduler moves to another stream only between messages
+//! (a message's fragments need consecutive TSNs); with I-DATA (RFC 8260)
+//! it moves after every fragment, so a large message does not hold up the
+//! others. Sequence numbers (SSN, or MID with I-DATA) are taken when a
+//! message's first fragment is scheduled, so a message given up before
+//! that leaves no hole in its stream.
+//!
+//! The in-flight queue is a `VecDeque` whose front is the first TSN the
+//! peer has not acknowledged cumulatively, so a TSN's index is its
+//! distance from the front. Three figures are kept as the queue changes
+//! instead of being recomputed per packet: the index of the first chunk
+//! never sent, the set of chunks waiting for retransmission, and the bytes
+//! in flight. Payloads are slices of one shared buffer per message
+//! ([`Bytes`]): a message is copied once when it is queued and once into
+//! each packet.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -23,7 +32,10 @@ use crate::receive::{ssn_gt, tsn_gt};
 pub(crate) struct Outstanding {
     pub(crate) tsn: u32,
     pub(crate) stream_id: u16,
-    pub(crate) ssn: u16,
+    /// SSN (DATA, 16 bits) or MID (I-DATA).
+    pub(crate) mid: u32,
+    /// Fragment Sequence Number (I-DATA).
+    pub(crate) fsn: u32,
     pub(crate) ppid: u32,
     pub(crate) unordered: bool,
     pub(crate) beginning: bool,
@@ -86,20 +98,46 @@ impl Acked {
     }
 }
 
-/// How a message is split and how hard it is sent.
+/// How a message is sent.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct MessageSpec {
     pub(crate) stream_id: u16,
-    pub(crate) ssn: u16,
     pub(crate) ppid: u32,
     pub(crate) unordered: bool,
     pub(crate) max_retransmits: Option<u32>,
     pub(crate) expires: Option<Instant>,
 }
 
+/// A message waiting for (the rest of) its chunks to be scheduled.
+#[derive(Debug)]
+struct Pending {
+    spec: MessageSpec,
+    data: Bytes,
+    /// Bytes already cut into chunks.
+    offset: usize,
+    /// Its SSN or MID, once the first fragment was scheduled.
+    mid: Option<u32>,
+    next_fsn: u32,
+}
+
+/// Per-stream sequence numbers for the next message.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sequence {
+    ordered: u32,
+    unordered: u32,
+}
+
 /// The send queue.
 #[derive(Debug)]
 pub(crate) struct SendQueue {
+    /// Messages not yet (fully) cut into chunks, per stream.
+    pending: BTreeMap<u16, VecDeque<Pending>>,
+    sequence: BTreeMap<u16, Sequence>,
+    /// The stream served last (round robin).
+    last_stream: Option<u16>,
+    /// I-DATA (RFC 8260) negotiated: interleave fragments.
+    interleaved: bool,
+    max_payload: usize,
     chunks: VecDeque<Outstanding>,
     /// Index of the first chunk never sent.
     next_unsent: usize,
@@ -113,14 +151,19 @@ pub(crate) struct SendQueue {
     peer_cum_ack: u32,
     /// Advanced.Peer.Ack.Point (RFC 3758): the peer may skip up to here.
     forward_point: u32,
-    /// Ordered streams with abandoned messages up to the forward point:
-    /// the highest abandoned SSN of each.
-    forward_streams: BTreeMap<u16, u16>,
+    /// Streams (and whether unordered, with I-DATA) with abandoned
+    /// messages up to the forward point: the highest abandoned SSN or MID.
+    forward_streams: BTreeMap<(u16, bool), u32>,
 }
 
 impl SendQueue {
-    pub(crate) fn new(initial_tsn: u32) -> SendQueue {
+    pub(crate) fn new(initial_tsn: u32, max_payload: usize) -> SendQueue {
         SendQueue {
+            pending: BTreeMap::new(),
+            sequence: BTreeMap::new(),
+            last_stream: None,
+            interleaved: false,
+            max_payload: max_payload.max(1),
             chunks: VecDeque::new(),
             next_unsent: 0,
             retransmits: BTreeSet::new(),
@@ -134,9 +177,30 @@ impl SendQueue {
         }
     }
 
-    /// The next TSN to assign.
-    pub(crate) fn next_tsn(&self) -> u32 {
-        self.next_tsn
+    /// Uses I-DATA from now on (both sides support it), with chunks of at
+    /// most `max_payload` bytes.
+    pub(crate) fn set_interleaved(&mut self, interleaved: bool, max_payload: usize) {
+        self.interleaved = interleaved;
+        self.max_payload = max_payload.max(1);
+    }
+
+    pub(crate) fn interleaved(&self) -> bool {
+        self.interleaved
+    }
+
+    /// The last TSN assigned.
+    pub(crate) fn last_assigned_tsn(&self) -> u32 {
+        self.next_tsn.wrapping_sub(1)
+    }
+
+    /// Whether messages on the stream still wait for TSNs.
+    pub(crate) fn has_unscheduled(&self, stream_id: u16) -> bool {
+        self.pending.get(&stream_id).is_some_and(|q| !q.is_empty())
+    }
+
+    /// After an outgoing stream reset: its sequence numbers start at 0.
+    pub(crate) fn reset_sequence(&mut self, stream_id: u16) {
+        self.sequence.remove(&stream_id);
     }
 
     /// Bytes queued and not yet acknowledged or abandoned.
@@ -154,7 +218,7 @@ impl SendQueue {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
+        self.chunks.is_empty() && self.pending.is_empty()
     }
 
     /// Whether something waits for retransmission.
@@ -167,30 +231,157 @@ impl SendQueue {
         tsn_gt(self.forward_point, self.peer_cum_ack)
     }
 
-    /// The FORWARD-TSN to send: new cumulative TSN and `(stream, SSN)`s.
-    pub(crate) fn forward_tsn(&self) -> (u32, Vec<(u16, u16)>) {
-        let streams = self.forward_streams.iter().map(|(&s, &n)| (s, n)).collect();
+    /// The FORWARD-TSN to send: new cumulative TSN and
+    /// `(stream, unordered, SSN or MID)`s.
+    pub(crate) fn forward_tsn(&self) -> (u32, Vec<(u16, bool, u32)>) {
+        let streams = self
+            .forward_streams
+            .iter()
+            .map(|(&(s, u), &n)| (s, u, n))
+            .collect();
         (self.forward_point, streams)
     }
 
-    /// Queues a message as chunks of at most `max_payload` bytes.
-    pub(crate) fn push(&mut self, spec: MessageSpec, data: &[u8], max_payload: usize) {
-        let data = Bytes::copy_from_slice(data);
-        let count = data.len().div_ceil(max_payload).max(1);
-        for i in 0..count {
-            let piece = data.slice(i * max_payload..((i + 1) * max_payload).min(data.len()));
+    /// Queues a message.
+    pub(crate) fn push(&mut self, spec: MessageSpec, data: &[u8]) {
+        self.queued += data.len();
+        *self.per_stream.entry(spec.stream_id).or_insert(0) += data.len();
+        self.pending
+            .entry(spec.stream_id)
+            .or_default()
+            .push_back(Pending {
+                spec,
+                data: Bytes::copy_from_slice(data),
+                offset: 0,
+                mid: None,
+                next_fsn: 0,
+            });
+    }
+
+    /// The chunk at `index`.
+    pub(crate) fn get(&self, index: usize) -> Option<&Outstanding> {
+        self.chunks.get(index)
+    }
+
+    /// The index of the next chunk to send: retransmissions first (lowest
+    /// TSN first), then chunks already cut, then a new one from the
+    /// scheduler; with whether nothing else is queued after it. Messages
+    /// whose lifetime ran out before being scheduled are dropped here
+    /// (when `may_abandon`).
+    pub(crate) fn next_to_send(&mut self, now: Instant, may_abandon: bool) -> Option<(usize, bool)> {
+        if let Some(&tsn) = self.retransmits.first() {
+            let front = self.chunks.front()?.tsn;
+            let index = tsn.wrapping_sub(front) as usize;
+            return (index < self.chunks.len()).then_some((index, false));
+        }
+        if self.next_unsent >= self.chunks.len() && !self.schedule(now, may_abandon) {
+            return None;
+        }
+        let index = self.next_unsent;
+        let last = index + 1 == self.chunks.len() && self.pending.is_empty();
+        Some((index, last))
+    }
+
+    /// Whether anything waits to be sent.
+    pub(crate) fn has_sendable(&self) -> bool {
+        !self.retransmits.is_empty() || self.next_unsent < self.chunks.len() || !self.pending.is_empty()
+    }
+
+    /// Cuts the next chunk from the pending messages, round robin over
+    /// streams. False when nothing is pending.
+    fn schedule(&mut self, now: Instant, may_abandon: bool) -> bool {
+        loop {
+            // With DATA a message started must finish first.
+            let in_progress = (!self.interleaved)
+                .then_some(self.last_stream)
+                .flatten()
+                .filter(|s| {
+                    self.pending
+                        .get(s)
+                        .and_then(|q| q.front())
+                        .is_some_and(|m| m.offset > 0)
+                });
+            let stream = in_progress.or_else(|| {
+                let after = self.last_stream.map_or(0, |s| u32::from(s) + 1);
+                self.pending
+                    .range(u16::try_from(after).unwrap_or(u16::MAX)..)
+                    .next()
+                    .filter(|_| after <= u32::from(u16::MAX))
+                    .or_else(|| self.pending.iter().next())
+                    .map(|(&s, _)| s)
+            });
+            let Some(stream) = stream else {
+                return false;
+            };
+            self.last_stream = Some(stream);
+            let Some(queue) = self.pending.get_mut(&stream) else {
+                return false;
+            };
+            let Some(message) = queue.front_mut() else {
+                self.pending.remove(&stream);
+                continue;
+            };
+            // A message whose lifetime ended before any of it was sent is
+            // dropped without a trace on the wire.
+            if may_abandon && message.offset == 0 && message.spec.expires.is_some_and(|e| now >= e) {
+                let len = message.data.len();
+                queue.pop_front();
+                if queue.is_empty() {
+                    self.pending.remove(&stream);
+                }
+                self.release(stream, len);
+                continue;
+            }
+            let mid = match message.mid {
+                Some(mid) => mid,
+                None => {
+                    let seq = self.sequence.entry(stream).or_default();
+                    let counter = if message.spec.unordered && self.interleaved {
+                        &mut seq.unordered
+                    } else {
+                        &mut seq.ordered
+                    };
+                    let mid = if message.spec.unordered && !self.interleaved {
+                        0
+                    } else {
+                        let mid = *counter;
+                        *counter = if self.interleaved {
+                            mid.wrapping_add(1)
+                        } else {
+                            (mid + 1) & 0xffff
+                        };
+                        mid
+                    };
+                    message.mid = Some(mid);
+                    mid
+                }
+            };
+            let start = message.offset;
+            let end = (start + self.max_payload).min(message.data.len());
+            let payload = message.data.slice(start..end);
+            message.offset = end;
+            let fsn = message.next_fsn;
+            message.next_fsn = fsn.wrapping_add(1);
+            let spec = message.spec;
+            let ending = end == message.data.len();
+            if ending {
+                queue.pop_front();
+                if queue.is_empty() {
+                    self.pending.remove(&stream);
+                }
+            }
             let tsn = self.next_tsn;
             self.next_tsn = tsn.wrapping_add(1);
-            self.queued += piece.len();
             self.chunks.push_back(Outstanding {
                 tsn,
-                stream_id: spec.stream_id,
-                ssn: spec.ssn,
+                stream_id: stream,
+                mid,
+                fsn,
                 ppid: spec.ppid,
                 unordered: spec.unordered,
-                beginning: i == 0,
-                ending: i + 1 == count,
-                payload: piece,
+                beginning: start == 0,
+                ending,
+                payload,
                 sent_at: None,
                 transmissions: 0,
                 missing_reports: 0,
@@ -202,24 +393,19 @@ impl SendQueue {
                 retransmit: false,
                 in_flight: false,
             });
+            return true;
         }
-        *self.per_stream.entry(spec.stream_id).or_insert(0) += data.len();
     }
 
-    /// The chunk at `index`.
-    pub(crate) fn get(&self, index: usize) -> Option<&Outstanding> {
-        self.chunks.get(index)
-    }
-
-    /// The index of the next chunk to send: retransmissions first (lowest
-    /// TSN first), then new data; with whether it is the last one queued.
-    pub(crate) fn next_to_send(&self) -> Option<(usize, bool)> {
-        let front = self.chunks.front()?.tsn;
-        let index = match self.retransmits.first() {
-            Some(&tsn) => tsn.wrapping_sub(front) as usize,
-            None => self.next_unsent,
-        };
-        (index < self.chunks.len()).then_some((index, index + 1 == self.chunks.len()))
+    /// Bytes leave the queue, acknowledged or abandoned.
+    fn release(&mut self, stream_id: u16, len: usize) {
+        self.queued -= len;
+        if let Some(b) = self.per_stream.get_mut(&stream_id) {
+            *b = b.saturating_sub(len);
+            if *b == 0 {
+                self.per_stream.remove(&stream_id);
+            }
+        }
     }
 
     /// Records that the chunk at `index` was (re)sent.
@@ -351,27 +537,41 @@ impl SendQueue {
         if o.retransmit {
             self.retransmits.remove(&o.tsn);
         }
-        self.queued -= o.payload.len();
-        if let Some(b) = self.per_stream.get_mut(&o.stream_id) {
-            *b = b.saturating_sub(o.payload.len());
-            if *b == 0 {
-                self.per_stream.remove(&o.stream_id);
-            }
-        }
+        self.release(o.stream_id, o.payload.len());
         Some(o)
     }
 
     /// Gives up the message the chunk at `index` belongs to (RFC 3758),
-    /// every fragment of it, including those the peer already has: the
-    /// message can no longer complete. Returns how many chunks left the
-    /// front of the queue.
-    pub(crate) fn abandon(&mut self, index: usize) -> usize {
-        let mut first = index.min(self.chunks.len().saturating_sub(1));
-        while first > 0 && !self.chunks[first].beginning {
-            first -= 1;
+    /// every fragment of it, including those the peer already has (the
+    /// message can no longer complete) and those not yet cut.
+    pub(crate) fn abandon(&mut self, index: usize) {
+        let Some(target) = self.chunks.get(index) else {
+            return;
+        };
+        let (stream, unordered, mid) = (target.stream_id, target.unordered, target.mid);
+        let same = |o: &Outstanding| o.stream_id == stream && o.unordered == unordered && o.mid == mid;
+        let mut ended = false;
+        let mut i = index;
+        // Back to the first fragment still queued (with I-DATA, fragments
+        // of other messages may sit in between; with DATA, unordered
+        // messages of a stream share the key, but fragments are
+        // consecutive).
+        let mut first = index;
+        while i > 0 && !self.chunks[first].beginning {
+            i -= 1;
+            if same(&self.chunks[i]) {
+                first = i;
+                if self.chunks[i].beginning {
+                    break;
+                }
+            }
         }
         let mut i = first;
         while let Some(o) = self.chunks.get_mut(i) {
+            i += 1;
+            if !(o.stream_id == stream && o.unordered == unordered && o.mid == mid) {
+                continue;
+            }
             o.acked = true;
             o.abandoned = true;
             if o.in_flight {
@@ -382,19 +582,29 @@ impl SendQueue {
                 o.retransmit = false;
                 self.retransmits.remove(&o.tsn);
             }
-            let ending = o.ending;
-            if i == self.next_unsent {
-                // Never sent and never will be.
-                self.next_unsent += 1;
-            }
-            i += 1;
-            if ending {
+            if o.ending {
+                ended = true;
                 break;
             }
         }
-        let before = self.chunks.len();
+        // Cut but never sent: skipped by moving the unsent index over
+        // abandoned chunks.
+        while self.chunks.get(self.next_unsent).is_some_and(|o| o.abandoned) {
+            self.next_unsent += 1;
+        }
+        if !ended
+            && let Some(queue) = self.pending.get_mut(&stream)
+            && queue
+                .front()
+                .is_some_and(|m| m.mid == Some(mid) && m.spec.unordered == unordered)
+            && let Some(rest) = queue.pop_front()
+        {
+            if queue.is_empty() {
+                self.pending.remove(&stream);
+            }
+            self.release(stream, rest.data.len() - rest.offset);
+        }
         self.advance_forward_point();
-        before - self.chunks.len()
     }
 
     /// Moves Advanced.Peer.Ack.Point over abandoned chunks at the front
@@ -405,10 +615,18 @@ impl SendQueue {
                 break;
             };
             self.forward_point = o.tsn;
-            if !o.unordered {
-                let ssn = self.forward_streams.entry(o.stream_id).or_insert(o.ssn);
-                if ssn_gt(o.ssn, *ssn) {
-                    *ssn = o.ssn;
+            // DATA's FORWARD-TSN lists ordered streams only; I-DATA's lists
+            // unordered ones too.
+            if !o.unordered || self.interleaved {
+                let key = (o.stream_id, o.unordered && self.interleaved);
+                let mid = self.forward_streams.entry(key).or_insert(o.mid);
+                let newer = if self.interleaved {
+                    tsn_gt(o.mid, *mid)
+                } else {
+                    ssn_gt(o.mid as u16, *mid as u16)
+                };
+                if newer {
+                    *mid = o.mid;
                 }
             }
         }
