@@ -47,6 +47,14 @@ pub struct SctpConfig {
     /// Longest a SACK waits for a second packet to acknowledge with it
     /// (RFC 9260 section 6.2). Default 200 ms.
     pub sack_delay: Duration,
+    /// Consecutive T3-rtx expiries or unanswered heartbeats before the
+    /// peer is declared unreachable and the association aborted
+    /// (Association.Max.Retrans, RFC 9260 section 8.1). Default 10.
+    pub max_retransmits: u32,
+    /// How often an idle association sends a HEARTBEAT to check the path
+    /// and measure the RTT (RFC 9260 section 8.3); `None` sends none.
+    /// Default 30 s.
+    pub heartbeat_interval: Option<Duration>,
     /// Give up after this many retransmissions of INIT or COOKIE-ECHO.
     /// Default 8.
     pub max_init_retransmits: u32,
@@ -76,6 +84,8 @@ impl Default for SctpConfig {
             rto_min: Duration::from_millis(300),
             sack_delay: Duration::from_millis(200),
             rto_max: Duration::from_secs(60),
+            max_retransmits: 10,
+            heartbeat_interval: Some(Duration::from_secs(30)),
             max_init_retransmits: 8,
             seed: None,
             zero_checksum: false,
@@ -243,6 +253,11 @@ pub struct Association {
     sack_due: bool,
     /// Delayed SACK: when it must go at the latest.
     sack_timer: Option<Instant>,
+    heartbeat_timer: Option<Instant>,
+    /// The HEARTBEAT waiting for its ACK: nonce and send time.
+    heartbeat_outstanding: Option<(u64, Instant)>,
+    /// Consecutive T3 expiries and unanswered heartbeats.
+    error_count: u32,
     stats: SctpStats,
     /// Messages were queued since the last flush (flushed lazily, so many
     /// small sends share packets).
@@ -312,6 +327,9 @@ impl Association {
             receiver,
             sack_due: false,
             sack_timer: None,
+            heartbeat_timer: None,
+            heartbeat_outstanding: None,
+            error_count: 0,
             stats: SctpStats::default(),
             send_pending: false,
             last_now: None,
@@ -827,6 +845,7 @@ impl Association {
             self.sack_timer,
             self.pacing_timer,
             self.reconfig_timer,
+            self.heartbeat_timer,
         ]
         .into_iter()
         .flatten()
@@ -850,6 +869,9 @@ impl Association {
         if self.reconfig_timer.is_some_and(|t| t <= now) {
             self.reconfig_timer = None;
             self.transmit_reset_request(now);
+        }
+        if self.heartbeat_timer.is_some_and(|t| t <= now) && !self.on_heartbeat_timer(now) {
+            return;
         }
         if self.t2.is_some_and(|t| t <= now) {
             self.t2 = None;
@@ -879,6 +901,9 @@ impl Association {
             self.rto = (self.rto * 2).min(self.config.rto_max);
             self.cc.on_timeout();
             self.stats.t3_expiries += 1;
+            if !self.count_error() {
+                return;
+            }
             self.queue.mark_all_lost();
             self.t3 = None;
             self.forward_tsn_due |= self.queue.forward_pending();
@@ -1018,13 +1043,13 @@ impl Association {
                     self.transmits.push_back(complete);
                     return;
                 }
+                Chunk::HeartbeatAck(info) => self.on_heartbeat_ack(now, info),
                 Chunk::Heartbeat(info) => {
                     let ack = self.packet(self.peer_tag, &[Chunk::HeartbeatAck(info)]);
                     self.transmits.push_back(ack);
                 }
                 Chunk::Abort { .. } => {
-                    self.state = AssociationState::Aborted;
-                    self.events.push_back(SctpEvent::Aborted);
+                    self.abort_locally();
                     return;
                 }
                 _ => {}
@@ -1053,6 +1078,55 @@ impl Association {
         self.try_shutdown(now);
     }
 
+    /// One more consecutive failure to reach the peer; false (and aborted)
+    /// past Association.Max.Retrans.
+    fn count_error(&mut self) -> bool {
+        self.error_count += 1;
+        if self.error_count > self.config.max_retransmits {
+            self.abort_locally();
+            return false;
+        }
+        true
+    }
+
+    /// The heartbeat timer: an unanswered HEARTBEAT counts as an error;
+    /// an idle association sends a new one. False once aborted.
+    fn on_heartbeat_timer(&mut self, now: Instant) -> bool {
+        let Some(interval) = self.config.heartbeat_interval else {
+            self.heartbeat_timer = None;
+            return true;
+        };
+        if self.heartbeat_outstanding.take().is_some() && !self.count_error() {
+            return false;
+        }
+        // With data in flight T3 watches the path already.
+        if self.queue.flight() == 0 && self.state == AssociationState::Established {
+            let nonce = (u64::from(self.random_nonzero()) << 32) | u64::from(self.random_nonzero());
+            let mut info = Vec::with_capacity(12);
+            info.extend_from_slice(&1u16.to_be_bytes()); // Heartbeat Info
+            info.extend_from_slice(&12u16.to_be_bytes());
+            info.extend_from_slice(&nonce.to_be_bytes());
+            let packet = self.packet(self.peer_tag, &[Chunk::Heartbeat(&info)]);
+            self.transmits.push_back(packet);
+            self.heartbeat_outstanding = Some((nonce, now));
+        }
+        self.heartbeat_timer = Some(now + interval + self.rto);
+        true
+    }
+
+    /// HEARTBEAT-ACK: the path works; its round trip is an RTT sample.
+    fn on_heartbeat_ack(&mut self, now: Instant, info: &[u8]) {
+        let Some((nonce, sent)) = self.heartbeat_outstanding else {
+            return;
+        };
+        if info.get(4..12) != Some(&nonce.to_be_bytes()[..]) {
+            return;
+        }
+        self.heartbeat_outstanding = None;
+        self.error_count = 0;
+        self.update_rto(now.saturating_duration_since(sent));
+    }
+
     /// SHUTDOWN carries a cumulative acknowledgement and says the peer has
     /// no more new data (RFC 9260 section 9.2).
     fn on_shutdown(&mut self, now: Instant, cumulative_tsn_ack: u32) {
@@ -1074,11 +1148,19 @@ impl Association {
     }
 
     fn closed(&mut self) {
+        self.stop_timers();
         self.state = AssociationState::Closed;
+        self.events.push_back(SctpEvent::Closed);
+    }
+
+    fn stop_timers(&mut self) {
+        self.heartbeat_timer = None;
+        self.reconfig_timer = None;
+        self.sack_timer = None;
+        self.pacing_timer = None;
+        self.init_timer = None;
         self.t2 = None;
         self.t3 = None;
-        self.init_timer = None;
-        self.events.push_back(SctpEvent::Closed);
     }
 
     fn established(&mut self) {
@@ -1091,6 +1173,9 @@ impl Association {
         self.queue
             .set_interleaved(interleaved, self.max_payload(interleaved));
         self.receiver.set_interleaved(interleaved);
+        if let (Some(interval), Some(now)) = (self.config.heartbeat_interval, self.last_now) {
+            self.heartbeat_timer = Some(now + interval);
+        }
         self.state = AssociationState::Established;
         self.events.push_back(SctpEvent::Connected);
     }
@@ -1113,10 +1198,8 @@ impl Association {
     }
 
     fn abort_locally(&mut self) {
+        self.stop_timers();
         self.state = AssociationState::Aborted;
-        self.init_timer = None;
-        self.t3 = None;
-        self.t2 = None;
         self.events.push_back(SctpEvent::Aborted);
     }
 
@@ -1223,6 +1306,9 @@ impl Association {
         };
         self.peer_rwnd = sack.a_rwnd;
         self.stats.fast_retransmits += acked.fast_retransmits;
+        if acked.bytes > 0 || acked.cum_advanced {
+            self.error_count = 0;
+        }
         // RFC 3758 section 3.5 C3: the peer has not skipped what we gave
         // up yet: tell it (again).
         self.forward_tsn_due |= self.queue.forward_pending();

@@ -83,6 +83,9 @@ impl Endpoint for Peer {
 fn config(seed: u64) -> SctpConfig {
     SctpConfig {
         seed: Some(seed),
+        // Heartbeats would keep the in-memory pumps busy forever; the
+        // heartbeat test turns them on.
+        heartbeat_interval: None,
         rto_initial: Duration::from_millis(300),
         ..SctpConfig::default()
     }
@@ -791,4 +794,75 @@ fn interleaving_lets_small_messages_pass_a_large_one() {
             assert_eq!(big_at, 0, "DATA: the large message first: {order:?}");
         }
     }
+}
+
+#[test]
+fn heartbeats_measure_an_idle_path_and_detect_a_dead_peer() {
+    let now = Instant::now();
+    let beating = |seed| SctpConfig {
+        heartbeat_interval: Some(Duration::from_secs(30)),
+        ..config(seed)
+    };
+    let mut a = Association::new(beating(1));
+    let mut b = Association::new(beating(2));
+    a.connect(now);
+    let now = pump_once(&mut a, &mut b, now);
+    assert_eq!(a.state(), AssociationState::Established);
+    assert_eq!(a.stats().srtt, None, "no data sent yet");
+    // Idle: the heartbeat timer fires, the peer answers.
+    let t = a.poll_timeout().unwrap();
+    assert!(t >= now + Duration::from_secs(30));
+    a.handle_timeout(t);
+    let heartbeat = a.poll_transmit().expect("HEARTBEAT");
+    b.handle_receive(t + Duration::from_millis(40), &heartbeat);
+    let ack = b.poll_transmit().expect("HEARTBEAT-ACK");
+    a.handle_receive(t + Duration::from_millis(80), &ack);
+    assert_eq!(a.stats().srtt, Some(Duration::from_millis(80)));
+    // The peer goes silent: after Association.Max.Retrans unanswered
+    // heartbeats the association is given up.
+    let mut sent = 0;
+    while let Some(t) = a.poll_timeout() {
+        a.handle_timeout(t);
+        while a.poll_transmit().is_some() {
+            sent += 1;
+        }
+    }
+    assert_eq!(a.state(), AssociationState::Aborted);
+    assert_eq!(sent, 11, "ten retransmissions' worth of heartbeats, then the end");
+    assert!(std::iter::from_fn(|| a.poll_event()).any(|e| e == SctpEvent::Aborted));
+}
+
+#[test]
+fn a_peer_that_never_acknowledges_is_given_up() {
+    let now = Instant::now();
+    let (mut a, _b) = connected_pair(now);
+    a.send(now, 1, 53, b"into the void", false).unwrap();
+    let mut t3 = 0;
+    while let Some(t) = a.poll_timeout() {
+        a.handle_timeout(t);
+        while a.poll_transmit().is_some() {}
+        t3 += 1;
+    }
+    assert_eq!(a.state(), AssociationState::Aborted);
+    assert_eq!(a.stats().t3_expiries, 11);
+    assert!(t3 >= 11);
+}
+
+/// Moves packets until quiet without running timers.
+fn pump_once(a: &mut Association, b: &mut Association, now: Instant) -> Instant {
+    for _ in 0..100 {
+        let mut moved = false;
+        while let Some(p) = a.poll_transmit() {
+            b.handle_receive(now, &p);
+            moved = true;
+        }
+        while let Some(p) = b.poll_transmit() {
+            a.handle_receive(now, &p);
+            moved = true;
+        }
+        if !moved {
+            break;
+        }
+    }
+    now
 }
