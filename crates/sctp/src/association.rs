@@ -944,6 +944,8 @@ impl Association {
         }
         let mut got_data = false;
         let mut immediate = false;
+        // Unrecognized chunks to report in one ERROR (RFC 9260 section 3.2).
+        let mut unrecognized = Vec::new();
         for chunk in &chunks {
             match chunk {
                 Chunk::Init(init) => self.on_init(init),
@@ -1044,6 +1046,32 @@ impl Association {
                     return;
                 }
                 Chunk::HeartbeatAck(info) => self.on_heartbeat_ack(now, info),
+                Chunk::Unknown {
+                    chunk_type,
+                    flags,
+                    value,
+                } => {
+                    let (skip, report) = crate::chunk::unknown_action(*chunk_type);
+                    let quoted_len = 4 + value.len();
+                    if report
+                        && self.peer_tag != 0
+                        && unrecognized.len() + 4 + quoted_len <= self.config.mtu / 2
+                    {
+                        let mut quoted = Vec::with_capacity(quoted_len);
+                        quoted.extend_from_slice(&[*chunk_type, *flags]);
+                        quoted
+                            .extend_from_slice(&u16::try_from(quoted_len).unwrap_or(u16::MAX).to_be_bytes());
+                        quoted.extend_from_slice(value);
+                        crate::param::write_cause(
+                            crate::param::UNRECOGNIZED_CHUNK,
+                            &quoted,
+                            &mut unrecognized,
+                        );
+                    }
+                    if !skip {
+                        break;
+                    }
+                }
                 Chunk::Heartbeat(info) => {
                     let ack = self.packet(self.peer_tag, &[Chunk::HeartbeatAck(info)]);
                     self.transmits.push_back(ack);
@@ -1054,6 +1082,10 @@ impl Association {
                 }
                 _ => {}
             }
+        }
+        if !unrecognized.is_empty() {
+            let error = self.packet(self.peer_tag, &[Chunk::Error(&unrecognized)]);
+            self.transmits.push_back(error);
         }
         if let Err(violation) = self.receiver.deliver(&mut self.events) {
             self.protocol_violation(violation);

@@ -866,3 +866,44 @@ fn pump_once(a: &mut Association, b: &mut Association, now: Instant) -> Instant 
     }
     now
 }
+
+/// RFC 9260 section 3.2: unknown chunk types are skipped or stop the
+/// packet, and reported, as their two top bits say.
+#[test]
+fn unknown_chunks_are_skipped_or_reported_as_their_type_says() {
+    let now = Instant::now();
+    let (mut a, mut b) = connected_pair(now);
+    // b's verification tag as a expects it, from a packet b sends.
+    b.send(now, 0, 51, b"x", false).unwrap();
+    let from_b = b.poll_transmit().unwrap();
+    let tag = &from_b[4..8];
+    a.handle_receive(now, &from_b);
+    while a.poll_transmit().is_some() {}
+    while a.poll_event().is_some() {}
+    let packet_with = |chunks: &[&[u8]]| {
+        let mut p = vec![0x13, 0x88, 0x13, 0x88];
+        p.extend_from_slice(tag);
+        p.extend_from_slice(&[0; 4]);
+        for c in chunks {
+            p.extend_from_slice(c);
+        }
+        let crc = crc32c::crc32c(&p);
+        p[8..12].copy_from_slice(&crc.to_le_bytes());
+        p
+    };
+    // Type 0xc1 (skip and report), then a HEARTBEAT: the ERROR quotes the
+    // unknown chunk and the HEARTBEAT is still answered.
+    let heartbeat: &[u8] = &[4, 0, 0, 12, 0, 1, 0, 8, 1, 2, 3, 4];
+    a.handle_receive(now, &packet_with(&[&[0xc1, 0, 0, 8, 9, 9, 9, 9], heartbeat]));
+    let replies: Vec<Vec<u8>> = std::iter::from_fn(|| a.poll_transmit()).collect();
+    assert_eq!(replies.len(), 2, "HEARTBEAT-ACK and ERROR");
+    let types: Vec<u8> = replies.iter().map(|p| p[12]).collect();
+    assert!(types.contains(&5) && types.contains(&9), "{types:?}");
+    let error = replies.iter().find(|p| p[12] == 9).unwrap();
+    assert_eq!(&error[16..20], &[0, 6, 0, 12], "Unrecognized Chunk Type cause");
+    assert_eq!(&error[20..24], &[0xc1, 0, 0, 8]);
+    // Type 0x01 (stop, do not report): the HEARTBEAT after it is ignored.
+    a.handle_receive(now, &packet_with(&[&[0x3f, 0, 0, 4], heartbeat]));
+    assert_eq!(a.poll_transmit(), None);
+    assert_eq!(a.state(), AssociationState::Established);
+}
