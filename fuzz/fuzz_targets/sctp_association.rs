@@ -13,16 +13,8 @@
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
+use rtcwire_sctp::fuzzing::with_checksum;
 use rtcwire_sctp::{Association, AssociationState, SctpConfig, SendOptions};
-
-fn with_checksum(mut packet: Vec<u8>) -> Vec<u8> {
-    if packet.len() >= 12 {
-        packet[8..12].fill(0);
-        let crc = crc32c::crc32c(&packet);
-        packet[8..12].copy_from_slice(&crc.to_le_bytes());
-    }
-    packet
-}
 
 fuzz_target!(|data: &[u8]| {
     let mut now = Instant::now();

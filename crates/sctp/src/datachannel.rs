@@ -432,16 +432,7 @@ impl DataChannels {
         }
         // Any message on a channel we opened means the peer has it open
         // (the ACK may have been overtaken by unordered data).
-        if c.state == ChannelState::Connecting {
-            c.state = ChannelState::Open;
-            let open = ChannelEvent::Open {
-                id,
-                label: c.label.clone(),
-                protocol: c.options.protocol.clone(),
-                remote: false,
-            };
-            self.events.push_back(open);
-        }
+        self.acknowledged(id);
         let (data, binary) = match ppid {
             ppid::STRING | ppid::STRING_PARTIAL => (data, false),
             ppid::BINARY | ppid::BINARY_PARTIAL => (data, true),
@@ -459,25 +450,28 @@ impl DataChannels {
         self.events.push_back(ChannelEvent::Message { id, data, binary });
     }
 
+    /// A channel we opened is open at the peer: DATA_CHANNEL_ACK, or data.
+    fn acknowledged(&mut self, id: u16) {
+        if let Some(c) = self.channels.get_mut(&id)
+            && c.state == ChannelState::Connecting
+        {
+            c.state = ChannelState::Open;
+            let open = ChannelEvent::Open {
+                id,
+                label: c.label.clone(),
+                protocol: c.options.protocol.clone(),
+                remote: false,
+            };
+            self.events.push_back(open);
+        }
+    }
+
     fn on_dcep(&mut self, now: Instant, id: u16, data: &[u8]) {
         let Ok(message) = DcepMessage::parse(data) else {
             return;
         };
         match message {
-            DcepMessage::Ack => {
-                if let Some(c) = self.channels.get_mut(&id)
-                    && c.state == ChannelState::Connecting
-                {
-                    c.state = ChannelState::Open;
-                    let open = ChannelEvent::Open {
-                        id,
-                        label: c.label.clone(),
-                        protocol: c.options.protocol.clone(),
-                        remote: false,
-                    };
-                    self.events.push_back(open);
-                }
-            }
+            DcepMessage::Ack => self.acknowledged(id),
             DcepMessage::Open(open) => {
                 // The peer must use its own parity; an id in use is a
                 // protocol error we answer by ignoring the OPEN.

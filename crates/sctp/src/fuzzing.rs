@@ -16,6 +16,17 @@ use crate::param::{
     causes, padded, reconfig_params, stream_ids, write_cause, write_param, write_reconfig_param,
 };
 
+/// `packet` with its real CRC32c written in (packets of 12 bytes or
+/// more), so that fuzz targets driving associations get past the checksum.
+pub fn with_checksum(mut packet: Vec<u8>) -> Vec<u8> {
+    if packet.len() >= COMMON_HEADER_LEN {
+        packet[8..12].fill(0);
+        let crc = packet_crc32c(&packet);
+        packet[8..12].copy_from_slice(&crc.to_le_bytes());
+    }
+    packet
+}
+
 /// Feeds one input through every parser: the first byte picks whether the
 /// rest gets its real CRC32c written in (odd) or is parsed as it is, so the
 /// fuzzer reaches the chunks without guessing checksums. Then: the packet

@@ -492,14 +492,7 @@ impl SendQueue {
                     continue;
                 }
                 o.acked = true;
-                if o.in_flight {
-                    o.in_flight = false;
-                    self.flight -= o.payload.len();
-                }
-                if o.retransmit {
-                    o.retransmit = false;
-                    self.retransmits.remove(&o.tsn);
-                }
+                settle(o, &mut self.flight, &mut self.retransmits);
                 acked.note(o, now);
                 highest_newly_acked = Some(highest_newly_acked.map_or(i, |h| h.max(i)));
             }
@@ -574,14 +567,7 @@ impl SendQueue {
             }
             o.acked = true;
             o.abandoned = true;
-            if o.in_flight {
-                o.in_flight = false;
-                self.flight -= o.payload.len();
-            }
-            if o.retransmit {
-                o.retransmit = false;
-                self.retransmits.remove(&o.tsn);
-            }
+            settle(o, &mut self.flight, &mut self.retransmits);
             if o.ending {
                 ended = true;
                 break;
@@ -633,5 +619,18 @@ impl SendQueue {
         if tsn_gt(self.peer_cum_ack, self.forward_point) {
             self.forward_point = self.peer_cum_ack;
         }
+    }
+}
+
+/// Takes a chunk out of the bytes in flight and out of the retransmission
+/// set: it was acknowledged or given up.
+fn settle(o: &mut Outstanding, flight: &mut usize, retransmits: &mut BTreeSet<u32>) {
+    if o.in_flight {
+        o.in_flight = false;
+        *flight -= o.payload.len();
+    }
+    if o.retransmit {
+        o.retransmit = false;
+        retransmits.remove(&o.tsn);
     }
 }
