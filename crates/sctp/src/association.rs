@@ -977,7 +977,7 @@ impl Association {
                         Chunk::Data(DataChunk { immediate: true, .. })
                             | Chunk::IData(IDataChunk { immediate: true, .. })
                     );
-                    match self.receiver.on_data(user) {
+                    match self.receiver.on_data(user, &mut self.events) {
                         Ok(DataVerdict::Duplicate) => self.stats.duplicates_received += 1,
                         Ok(DataVerdict::Accepted | DataVerdict::Dropped) => {}
                         Err(violation) => {

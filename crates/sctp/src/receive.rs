@@ -10,6 +10,7 @@
 //! again), and a peer that overruns it in order, or sends a message over
 //! max-message-size, breaks the protocol and is aborted.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::association::{SctpEvent, SctpMessage};
@@ -63,6 +64,17 @@ impl<'a> From<&IDataChunk<'a>> for UserData<'a> {
             payload: d.payload,
         }
     }
+}
+
+/// What reassembly needs of a fragment besides its bytes.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    stream_id: u16,
+    mid: u32,
+    ppid: u32,
+    unordered: bool,
+    beginning: bool,
+    ending: bool,
 }
 
 /// A received fragment kept until the cumulative TSN reaches it.
@@ -191,7 +203,11 @@ impl Receiver {
     }
 
     /// Takes one DATA chunk.
-    pub(crate) fn on_data(&mut self, d: UserData<'_>) -> Result<DataVerdict, Violation> {
+    pub(crate) fn on_data(
+        &mut self,
+        d: UserData<'_>,
+        events: &mut VecDeque<SctpEvent>,
+    ) -> Result<DataVerdict, Violation> {
         let offset = d.tsn.wrapping_sub(self.cumulative_tsn);
         // At or below the cumulative TSN, or held already.
         if offset == 0 || offset > u32::MAX / 2 || self.received_ahead.contains_key(&d.tsn) {
@@ -210,6 +226,22 @@ impl Receiver {
             return Err("peer overran the receive window");
         }
         self.buffered += len;
+        if offset == 1 && self.received_ahead.is_empty() {
+            // Next in sequence with nothing waiting: straight from the
+            // packet into its message, without an intermediate copy.
+            self.run_deferred_reset(events);
+            self.cumulative_tsn = d.tsn;
+            let head = Head {
+                stream_id: d.stream_id,
+                mid: d.mid,
+                ppid: d.ppid,
+                unordered: d.unordered,
+                beginning: d.beginning,
+                ending: d.ending,
+            };
+            self.assemble(head, Cow::Borrowed(d.payload), events)?;
+            return Ok(DataVerdict::Accepted);
+        }
         self.received_ahead.insert(
             d.tsn,
             Fragment {
@@ -237,72 +269,92 @@ impl Receiver {
                 return Ok(());
             };
             self.cumulative_tsn = next;
-            let len = frag.payload.len();
-            // With DATA an unordered message's SSN means nothing.
-            let mid = if frag.unordered && !self.interleaved {
-                0
-            } else {
-                frag.mid
-            };
-            let key = (frag.stream_id, frag.unordered, mid);
-            if !frag.beginning && !self.partial.contains_key(&key) {
-                // The rest of a message whose start was skipped.
-                self.buffered -= len;
-                continue;
-            }
-            if len > self.max_message_size {
-                return Err("message larger than max-message-size");
-            }
-            let (data, ppid) = if frag.beginning && frag.ending {
-                // A whole message in one chunk: its buffer is the message.
-                if let Some(stale) = self.partial.remove(&key) {
-                    self.buffered -= stale.data.len();
-                }
-                (frag.payload, frag.ppid)
-            } else {
-                let partial = self.partial.entry(key).or_default();
-                if frag.beginning {
-                    self.buffered -= partial.data.len();
-                    // The first fragment's buffer grows into the message.
-                    partial.data = frag.payload;
-                    partial.ppid = frag.ppid;
-                } else {
-                    if partial.data.len() + len > self.max_message_size {
-                        return Err("message larger than max-message-size");
-                    }
-                    partial.data.extend_from_slice(&frag.payload);
-                }
-                if !frag.ending {
-                    continue;
-                }
-                let Some(done) = self.partial.remove(&key) else {
-                    continue;
-                };
-                (done.data, done.ppid)
-            };
-            let message = SctpMessage {
+            let head = Head {
                 stream_id: frag.stream_id,
-                ppid,
-                data,
+                mid: frag.mid,
+                ppid: frag.ppid,
+                unordered: frag.unordered,
+                beginning: frag.beginning,
+                ending: frag.ending,
             };
-            if frag.unordered {
-                self.buffered -= message.data.len();
-                events.push_back(SctpEvent::Message(message));
-                continue;
-            }
-            let interleaved = self.interleaved;
-            let stream = self.in_streams.entry(frag.stream_id).or_default();
-            stream.waiting.insert(frag.mid, message);
-            while let Some(m) = stream.waiting.remove(&stream.next) {
-                stream.next = if interleaved {
-                    stream.next.wrapping_add(1)
-                } else {
-                    stream.next.wrapping_add(1) & 0xffff
-                };
-                self.buffered -= m.data.len();
-                events.push_back(SctpEvent::Message(m));
-            }
+            self.assemble(head, Cow::Owned(frag.payload), events)?;
         }
+    }
+
+    /// Adds the fragment at the cumulative TSN (its bytes already counted
+    /// in `buffered`) to its message, and delivers what is complete.
+    fn assemble(
+        &mut self,
+        head: Head,
+        payload: Cow<'_, [u8]>,
+        events: &mut VecDeque<SctpEvent>,
+    ) -> Result<(), Violation> {
+        let len = payload.len();
+        // With DATA an unordered message's SSN means nothing.
+        let mid = if head.unordered && !self.interleaved {
+            0
+        } else {
+            head.mid
+        };
+        let key = (head.stream_id, head.unordered, mid);
+        if !head.beginning && !self.partial.contains_key(&key) {
+            // The rest of a message whose start was skipped.
+            self.buffered -= len;
+            return Ok(());
+        }
+        if len > self.max_message_size {
+            return Err("message larger than max-message-size");
+        }
+        let (data, ppid) = if head.beginning && head.ending {
+            // A whole message in one chunk.
+            if let Some(stale) = self.partial.remove(&key) {
+                self.buffered -= stale.data.len();
+            }
+            (payload.into_owned(), head.ppid)
+        } else {
+            let partial = self.partial.entry(key).or_default();
+            if head.beginning {
+                self.buffered -= partial.data.len();
+                // The first fragment's buffer grows into the message.
+                partial.data = payload.into_owned();
+                partial.ppid = head.ppid;
+            } else {
+                if partial.data.len() + len > self.max_message_size {
+                    return Err("message larger than max-message-size");
+                }
+                partial.data.extend_from_slice(&payload);
+            }
+            if !head.ending {
+                return Ok(());
+            }
+            let Some(done) = self.partial.remove(&key) else {
+                return Ok(());
+            };
+            (done.data, done.ppid)
+        };
+        let message = SctpMessage {
+            stream_id: head.stream_id,
+            ppid,
+            data,
+        };
+        if head.unordered {
+            self.buffered -= message.data.len();
+            events.push_back(SctpEvent::Message(message));
+            return Ok(());
+        }
+        let interleaved = self.interleaved;
+        let stream = self.in_streams.entry(head.stream_id).or_default();
+        stream.waiting.insert(head.mid, message);
+        while let Some(m) = stream.waiting.remove(&stream.next) {
+            stream.next = if interleaved {
+                stream.next.wrapping_add(1)
+            } else {
+                stream.next.wrapping_add(1) & 0xffff
+            };
+            self.buffered -= m.data.len();
+            events.push_back(SctpEvent::Message(m));
+        }
+        Ok(())
     }
 
     /// FORWARD-TSN or I-FORWARD-TSN: the peer gave up everything up to
@@ -502,6 +554,7 @@ mod tests {
 
     #[test]
     fn out_of_order_data_beyond_the_window_is_dropped() {
+        let mut events = VecDeque::new();
         let mut r = Receiver::new(10_000, 5_000);
         r.start(100);
         let chunk = [0u8; 1000];
@@ -509,7 +562,7 @@ mod tests {
         // TSN 100 missing: everything else waits beyond a gap.
         for tsn in 101..200 {
             verdicts.push(
-                r.on_data(UserData::from(&data(tsn, 0, true, true, &chunk)))
+                r.on_data(UserData::from(&data(tsn, 0, true, true, &chunk)), &mut events)
                     .unwrap(),
             );
         }
@@ -521,7 +574,7 @@ mod tests {
         assert_eq!(r.a_rwnd(), 0);
         // The chunk that fills the gap is still taken.
         assert_eq!(
-            r.on_data(UserData::from(&data(100, 0, true, true, &chunk))),
+            r.on_data(UserData::from(&data(100, 0, true, true, &chunk)), &mut events),
             Ok(DataVerdict::Accepted)
         );
     }
@@ -535,7 +588,10 @@ mod tests {
         let chunk = [0u8; 1000];
         let mut result = Ok(DataVerdict::Accepted);
         for tsn in 0..100u32 {
-            result = r.on_data(UserData::from(&data(tsn, tsn as u16 + 1, true, true, &chunk)));
+            result = r.on_data(
+                UserData::from(&data(tsn, tsn as u16 + 1, true, true, &chunk)),
+                &mut events,
+            );
             if result.is_err() {
                 break;
             }
@@ -552,12 +608,25 @@ mod tests {
         r.start(0);
         let mut events = VecDeque::new();
         let chunk = [0u8; 1000];
-        r.on_data(UserData::from(&data(0, 0, true, false, &chunk)))
+        r.on_data(UserData::from(&data(0, 0, true, false, &chunk)), &mut events)
             .unwrap();
-        r.on_data(UserData::from(&data(1, 0, false, false, &chunk)))
+        r.on_data(UserData::from(&data(1, 0, false, false, &chunk)), &mut events)
             .unwrap();
-        r.on_data(UserData::from(&data(2, 0, false, true, &chunk)))
+        assert_eq!(
+            r.on_data(UserData::from(&data(2, 0, false, true, &chunk)), &mut events),
+            Err("message larger than max-message-size")
+        );
+        // The same when the fragments arrive out of order and reassembly
+        // happens on delivery.
+        let mut r = Receiver::new(1 << 20, 2_000);
+        r.start(0);
+        for tsn in [2, 1, 0] {
+            r.on_data(
+                UserData::from(&data(tsn, 0, tsn == 0, tsn == 2, &chunk)),
+                &mut events,
+            )
             .unwrap();
+        }
         assert_eq!(
             r.deliver(&mut events),
             Err("message larger than max-message-size")
@@ -572,15 +641,15 @@ mod tests {
         let chunk = [7u8; 500];
         // 0..3 one message; 3 lost; 4..6 the start of another, then the
         // peer gives up TSN 3..5 with FORWARD-TSN.
-        r.on_data(UserData::from(&data(0, 0, true, false, &chunk)))
+        r.on_data(UserData::from(&data(0, 0, true, false, &chunk)), &mut events)
             .unwrap();
-        r.on_data(UserData::from(&data(1, 0, false, false, &chunk)))
+        r.on_data(UserData::from(&data(1, 0, false, false, &chunk)), &mut events)
             .unwrap();
-        r.on_data(UserData::from(&data(2, 0, false, true, &chunk)))
+        r.on_data(UserData::from(&data(2, 0, false, true, &chunk)), &mut events)
             .unwrap();
-        r.on_data(UserData::from(&data(4, 1, false, false, &chunk)))
+        r.on_data(UserData::from(&data(4, 1, false, false, &chunk)), &mut events)
             .unwrap();
-        r.on_data(UserData::from(&data(6, 2, true, true, &chunk)))
+        r.on_data(UserData::from(&data(6, 2, true, true, &chunk)), &mut events)
             .unwrap();
         r.deliver(&mut events).unwrap();
         assert_eq!(events.len(), 1);
