@@ -2,6 +2,7 @@
 //! zero-copy view (RFC 3550 section 5.1, section 5.3.1).
 
 use crate::Error;
+use crate::bytes::{be16, be32};
 use crate::extensions::Extensions;
 
 /// Length of the fixed RTP header, before CSRCs.
@@ -21,22 +22,6 @@ pub const RTP_VERSION: u8 = 2;
 pub struct RtpPacket<T: AsRef<[u8]>> {
     buffer: T,
     header_len: usize,
-}
-
-#[inline]
-fn be16(b: &[u8], at: usize) -> u16 {
-    match b.get(at..at + 2) {
-        Some(&[x, y]) => u16::from_be_bytes([x, y]),
-        _ => 0,
-    }
-}
-
-#[inline]
-fn be32(b: &[u8], at: usize) -> u32 {
-    match b.get(at..at + 4) {
-        Some(&[a, x, y, z]) => u32::from_be_bytes([a, x, y, z]),
-        _ => 0,
-    }
 }
 
 /// Validates the RTP header in `buf` and returns its length: fixed header,
