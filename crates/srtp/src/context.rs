@@ -111,25 +111,13 @@ impl std::fmt::Debug for Context {
 }
 
 /// Length of the fixed RTP header, CSRCs and header extension (RFC 3550
-/// section 5.1 and 5.3.1): everything SRTP leaves unencrypted.
+/// section 5.1): everything SRTP leaves unencrypted. rtcwire-rtp checks it.
 fn rtp_header_len(packet: &[u8]) -> Result<usize, Error> {
-    if packet.len() < 12 {
-        return Err(Error::TooShort("shorter than the RTP header"));
-    }
-    if packet[0] >> 6 != 2 {
-        return Err(Error::Malformed("RTP version is not 2"));
-    }
-    let mut len = 12 + 4 * usize::from(packet[0] & 0x0f);
-    if packet[0] & 0x10 != 0 {
-        let Some(ext) = packet.get(len..len + 4) else {
-            return Err(Error::TooShort("RTP header extension cut short"));
-        };
-        len += 4 + 4 * usize::from(u16::from_be_bytes([ext[2], ext[3]]));
-    }
-    if packet.len() < len {
-        return Err(Error::TooShort("RTP CSRC list or header extension cut short"));
-    }
-    Ok(len)
+    rtcwire_rtp::rtp_header_len(packet).map_err(|e| match e {
+        rtcwire_rtp::Error::Truncated { what, .. } => Error::TooShort(what),
+        rtcwire_rtp::Error::BadVersion(_) => Error::Malformed("RTP version is not 2"),
+        _ => Error::Malformed("RTP header"),
+    })
 }
 
 fn be32(b: &[u8]) -> u32 {
