@@ -1,6 +1,7 @@
 //! Per-direction SRTP/SRTCP contexts holding per-SSRC streams.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::crypto::{AesCmHmac, AesGcm, GCM_TAG_LEN, Transform};
@@ -220,16 +221,13 @@ impl Context {
     }
 
     fn stream_mut(&mut self, ssrc: u32, create: bool) -> Result<&mut Stream, Error> {
-        if !self.streams.contains_key(&ssrc) {
-            if !create {
-                return Err(Error::UnknownSsrc(ssrc));
-            }
-            if self.streams.len() >= self.config.max_streams {
-                return Err(Error::TooManyStreams);
-            }
-            self.streams.insert(ssrc, Stream::new(self.config.replay_window));
+        let count = self.streams.len();
+        match self.streams.entry(ssrc) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(_) if !create => Err(Error::UnknownSsrc(ssrc)),
+            Entry::Vacant(_) if count >= self.config.max_streams => Err(Error::TooManyStreams),
+            Entry::Vacant(e) => Ok(e.insert(Stream::new(self.config.replay_window))),
         }
-        self.streams.get_mut(&ssrc).ok_or(Error::UnknownSsrc(ssrc))
     }
 
     /// Protects the RTP packet in `buf[..len]` in place and returns the
@@ -285,18 +283,20 @@ impl Context {
         let header_len = rtp_header_len(&packet[..len])?;
         let seq = u16::from_be_bytes([packet[2], packet[3]]);
         let ssrc = be32(&packet[8..12]);
-        let highest = match self.streams.get(&ssrc) {
-            Some(s) => s.rtp_replay.highest(),
+        let index = match self.streams.get(&ssrc) {
+            Some(s) => {
+                let index = estimate_index(s.rtp_replay.highest(), seq)
+                    .ok_or(Error::Replay("older than the replay window"))?;
+                s.rtp_replay.check(index)?;
+                index
+            }
             None if !self.config.accept_unknown_ssrc => return Err(Error::UnknownSsrc(ssrc)),
             None if self.streams.len() >= self.config.max_streams => {
                 return Err(Error::TooManyStreams);
             }
-            None => None,
+            // A new stream starts with rollover counter 0.
+            None => u64::from(seq),
         };
-        let index = estimate_index(highest, seq).ok_or(Error::Replay("older than the replay window"))?;
-        if let Some(s) = self.streams.get(&ssrc) {
-            s.rtp_replay.check(index)?;
-        }
         let roc = (index >> 16) as u32;
         match &self.rtp {
             Transform::AesCm(cm) => {
