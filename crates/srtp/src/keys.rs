@@ -94,6 +94,11 @@ pub enum Role {
 /// The two master keys carried by the DTLS-SRTP exporter output
 /// ("EXTRACTOR-dtls_srtp", RFC 5764 section 4.2), laid out as client
 /// key, server key, client salt, server salt.
+///
+/// rtcwire-dtls hands the same split over already
+/// (`DtlsEndpoint::srtp_keying_material`); its halves go straight into
+/// [`MasterKey::new`], with the profile from
+/// [`ProtectionProfile::from_u16`] of the DTLS profile's IANA number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DtlsSrtpKeys {
     /// What the DTLS client protects with (and the server unprotects with).
