@@ -27,7 +27,9 @@ pub struct SctpConfig {
     pub port: u16,
     /// The peer's SCTP port; WebRTC uses 5000 on both sides.
     pub remote_port: u16,
-    /// Largest packet handed to the lower layer (DTLS). Default 1200.
+    /// Largest packet handed to the lower layer: over DTLS, its datagram
+    /// size less the record overhead (37 bytes with AES-GCM). Default 1200;
+    /// at least 128 is used.
     pub mtu: usize,
     /// Our receive window: the most bytes buffered for the application.
     /// Default 1 MiB.
@@ -278,7 +280,8 @@ const DATA_HEADER_LEN: usize = 16;
 impl Association {
     /// A new association; the client side calls [`connect`](Association::connect),
     /// the other waits for INIT.
-    pub fn new(config: SctpConfig) -> Association {
+    pub fn new(mut config: SctpConfig) -> Association {
+        config.mtu = config.mtu.clamp(128, usize::from(u16::MAX));
         let mut seed_bytes = [0u8; 8];
         let rng = match config.seed {
             Some(s) => s ^ 0x9e37_79b9_7f4a_7c15,
@@ -363,11 +366,13 @@ impl Association {
         self.state
     }
 
-    /// The most user data in one chunk: the MTU less the common header and
-    /// the DATA (16) or I-DATA (20) chunk header.
+    /// The most user data in one chunk: what fits in the MTU after the
+    /// common header and the DATA (16) or I-DATA (20) chunk header, with
+    /// the chunk padded to a multiple of 4 bytes.
     fn max_payload(&self, interleaved: bool) -> usize {
         let header = if interleaved { 20 } else { DATA_HEADER_LEN };
-        self.config.mtu.saturating_sub(COMMON_HEADER_LEN + header).max(1)
+        let room = self.config.mtu.saturating_sub(COMMON_HEADER_LEN) & !3;
+        room.saturating_sub(header).max(1)
     }
 
     /// The extensions we offer in INIT and INIT-ACK: FORWARD-TSN (RFC 3758),

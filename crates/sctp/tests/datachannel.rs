@@ -298,3 +298,20 @@ fn a_one_mebibyte_message_with_max_message_size_raised() {
         Err(Error::TooLarge(_))
     ));
 }
+
+/// An MTU that is not a multiple of 4 (DTLS' 1200 less its 37 bytes of
+/// record overhead): full-size chunks still fit their padded packets.
+#[test]
+fn a_large_message_with_an_odd_mtu() {
+    let mut now = Instant::now();
+    let odd = |seed| SctpConfig {
+        mtu: 1163,
+        ..config(seed)
+    };
+    let (mut a, mut b) = connected(odd(1), odd(2), &mut now);
+    let id = a.create(now, "big", ChannelOptions::default()).unwrap();
+    a.send(now, id, &vec![7u8; 100_000], true).unwrap();
+    let (_, eb) = pump(&mut a, &mut b, &mut now);
+    assert_eq!(messages(&eb), vec![(id, vec![7u8; 100_000], true)]);
+    assert_eq!(a.association().buffered_amount(), 0);
+}
