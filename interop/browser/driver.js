@@ -82,7 +82,7 @@ function startServer() {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(html);
     } else {
-      res.writeHead(404);  // e.g. /favicon.ico
+      res.writeHead(req.url === '/favicon.ico' ? 204 : 404);
       res.end();
     }
   });
@@ -167,7 +167,7 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    log(`FAILED: ${err && err.message ? err.message : err}`);
+    log(`FAILED: ${String(err && err.message ? err.message : err).split('\n')[0]}`);
     process.exit(1);
   },
 );
