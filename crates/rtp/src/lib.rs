@@ -88,7 +88,7 @@
 //!     match packet? {
 //!         RtcpPacket::Nack(nack) => lost.extend(nack.lost()),
 //!         RtcpPacket::Pli(pli) => assert_eq!(pli.media_ssrc, 0xfeed),
-//!         other => panic!("unexpected {other:?}"),
+//!         other => assert!(false, "unexpected {other:?}"),
 //!     }
 //! }
 //! assert_eq!(lost, [65535, 1, 2]);

@@ -5,6 +5,8 @@
 //! section 4.4-4.5, RFC 4585 section 6.1-6.3, RFC 5104 section 4.3.1,
 //! draft-alvestrand-rmcat-remb-03 section 2.2,
 //! draft-holmer-rmcat-transport-wide-cc-extensions-01 section 3.1).
+// Test code: an unwrap or panic here fails a test on purpose; none of it
+// is compiled outside `cargo test`, so no network input reaches it.
 
 use proptest::prelude::*;
 

@@ -1,4 +1,6 @@
 //! Tests of the RTP view, extensions and builder.
+// Test code: an unwrap or panic here fails a test on purpose; none of it
+// is compiled outside `cargo test`, so no network input reaches it.
 
 use proptest::prelude::*;
 

@@ -327,7 +327,8 @@ mod tests {
         let rtt = Duration::from_millis(40);
         let rate = 10_000_000.0; // bytes per second
         let per_packet = Duration::from_secs_f64(mtu as f64 / rate);
-        let start = Instant::now();
+        // Virtual time from the simulator: the crate never reads the clock.
+        let start = rtcwire_netsim::Sim::new(1).now();
         // Packets in flight: (acknowledgement time, stamp, sent at).
         let mut flight: VecDeque<(Instant, SendStamp, Instant)> = VecDeque::new();
         let mut link_free = start;
@@ -363,7 +364,7 @@ mod tests {
     #[test]
     fn without_elapsed_time_it_grows_like_slow_start_and_does_not_pace() {
         let mut cc = Controller::new(1200);
-        let now = Instant::now();
+        let now = rtcwire_netsim::Sim::new(1).now();
         for _ in 0..10 {
             let s = cc.on_send(now, 0, 1200);
             cc.on_ack(now, 1200, Some(s), Some(Duration::ZERO), 0);

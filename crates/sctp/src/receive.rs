@@ -161,11 +161,7 @@ impl Receiver {
 
     /// The sequence number after `n`.
     fn next_mid(&self, n: u32) -> u32 {
-        if self.interleaved {
-            n.wrapping_add(1)
-        } else {
-            n.wrapping_add(1) & 0xffff
-        }
+        next_in_sequence(n, self.interleaved)
     }
 
     /// Serial comparison of SSNs or MIDs.
@@ -342,19 +338,23 @@ impl Receiver {
             events.push_back(SctpEvent::Message(message));
             return Ok(());
         }
-        let interleaved = self.interleaved;
         let stream = self.in_streams.entry(head.stream_id).or_default();
         stream.waiting.insert(head.mid, message);
+        self.deliver_waiting(head.stream_id, events);
+        Ok(())
+    }
+
+    /// Hands over the stream's ordered messages that are next in sequence.
+    fn deliver_waiting(&mut self, stream_id: u16, events: &mut VecDeque<SctpEvent>) {
+        let interleaved = self.interleaved;
+        let Some(stream) = self.in_streams.get_mut(&stream_id) else {
+            return;
+        };
         while let Some(m) = stream.waiting.remove(&stream.next) {
-            stream.next = if interleaved {
-                stream.next.wrapping_add(1)
-            } else {
-                stream.next.wrapping_add(1) & 0xffff
-            };
+            stream.next = next_in_sequence(stream.next, interleaved);
             self.buffered -= m.data.len();
             events.push_back(SctpEvent::Message(m));
         }
-        Ok(())
     }
 
     /// FORWARD-TSN or I-FORWARD-TSN: the peer gave up everything up to
@@ -426,15 +426,7 @@ impl Receiver {
                     }
                 }
             }
-            while let Some(m) = st.waiting.remove(&st.next) {
-                st.next = if interleaved {
-                    st.next.wrapping_add(1)
-                } else {
-                    st.next.wrapping_add(1) & 0xffff
-                };
-                self.buffered -= m.data.len();
-                events.push_back(SctpEvent::Message(m));
-            }
+            self.deliver_waiting(stream, events);
         }
         self.deliver(events)
     }
@@ -521,6 +513,15 @@ impl Receiver {
             out.extend_from_slice(&e.to_be_bytes());
         }
         out
+    }
+}
+
+/// The SSN (16 bits, DATA) or MID (32 bits, I-DATA) after `n`.
+fn next_in_sequence(n: u32, interleaved: bool) -> u32 {
+    if interleaved {
+        n.wrapping_add(1)
+    } else {
+        n.wrapping_add(1) & 0xffff
     }
 }
 

@@ -1,5 +1,7 @@
 //! Known-answer tests (RFC 3711 appendix B, RFC 7714 sections 16 and 17, a
 //! libsrtp packet) and property tests of the whole crate.
+// Test code: an unwrap or panic here fails a test on purpose; none of it
+// is compiled outside `cargo test`, so no network input reaches it.
 
 use proptest::prelude::*;
 
