@@ -370,6 +370,24 @@ impl IceAgent {
         self.role
     }
 
+    /// Sets the role before or between negotiations: the offerer is
+    /// controlling, the answerer controlled, and a full agent facing a lite
+    /// one always controls (RFC 8445 section 6.1.1). Pair priorities are
+    /// recomputed. A lite agent stays controlled.
+    pub fn set_role(&mut self, role: IceRole) {
+        if self.config.lite || role == self.role {
+            return;
+        }
+        self.role = role;
+        for i in 0..self.pairs.len() {
+            let (l, r) = (self.pairs[i].local, self.pairs[i].remote);
+            if let (Some(l), Some(r)) = (self.locals.get(l), self.remotes.get(r)) {
+                let priority = self.priority_of(l.candidate.priority(), r.priority());
+                self.pairs[i].priority = priority;
+            }
+        }
+    }
+
     /// Whether this is a lite agent.
     pub fn is_lite(&self) -> bool {
         self.config.lite

@@ -1,0 +1,1515 @@
+//! The peer connection: one state machine over ICE, DTLS, SCTP and SRTP.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::{RngCore, SeedableRng};
+use rtcwire_dtls::{DtlsCertificate, DtlsConfig, DtlsEndpoint, DtlsEvent, DtlsState, Role};
+use rtcwire_ice::{Credentials, IceAgent, IceConfig, IceConnectionState, IceEvent, IceRole};
+use rtcwire_sctp::{Association, ChannelEvent, ChannelOptions, ChannelState, DataChannels, SctpConfig};
+use rtcwire_sdp::Setup;
+
+use crate::RtcError;
+use crate::event::{
+    ChannelData, ChannelId, DtlsTransportState, Event, IceCandidate, IceGatheringState, Input, Output,
+    PeerConnectionState, Receive, SignalingState, Transmit,
+};
+use crate::jsep::{
+    self, LocalParams, Remote, RemoteCandidate, SdpType, Section, SectionKind, SessionDescription,
+};
+use crate::stats::{ChannelStats, MediaStats, RtcStats, TransportStats};
+
+/// DTLS record overhead with AES-GCM: 13 bytes of header, 8 of explicit
+/// nonce and 16 of tag (ChaCha20-Poly1305 needs 29: 37 covers both).
+const DTLS_RECORD_OVERHEAD: usize = 37;
+/// DTLS datagrams that arrive before the handshake can take them (the
+/// DTLS role or the ICE pair is not known yet), kept until it can.
+const MAX_EARLY_DTLS: usize = 8;
+/// Events waiting for the application; beyond it, data-channel messages
+/// are dropped and counted (state changes are always kept).
+const MAX_EVENTS: usize = 65_536;
+/// Most data channels created before the association is up.
+const MAX_PENDING_CHANNELS: usize = 1024;
+/// Most remote candidates waiting for the remote description's credentials.
+const MAX_PENDING_CANDIDATES: usize = 64;
+/// How long `poll_output` lets an idle connection sleep.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Settings of a peer connection.
+#[derive(Debug, Clone)]
+pub struct RtcConfig {
+    /// Our DTLS certificate; `None` generates an ECDSA P-256 one. Share one
+    /// across connections to save the key generation.
+    pub certificate: Option<Arc<DtlsCertificate>>,
+    /// The ICE agent: `lite` for a server with public addresses, STUN
+    /// servers, timings, caps, seed.
+    pub ice: IceConfig,
+    /// SCTP settings. `mtu` and `zero_checksum` are set by the peer
+    /// connection; `max_message_size` is what we announce in
+    /// `a=max-message-size` and the largest message we receive.
+    pub sctp: SctpConfig,
+    /// Largest UDP payload sent. Default 1200.
+    pub mtu: usize,
+    /// Offer SCTP's zero checksum (RFC 9653) over DTLS. Default true.
+    pub zero_checksum: bool,
+    /// Seed for everything random that shapes behaviour (ICE, SCTP, SDP
+    /// session ids); `None` draws from the system. Keys never come from it.
+    pub seed: Option<u64>,
+}
+
+impl Default for RtcConfig {
+    fn default() -> Self {
+        RtcConfig {
+            certificate: None,
+            ice: IceConfig::default(),
+            sctp: SctpConfig::default(),
+            mtu: 1200,
+            zero_checksum: true,
+            seed: None,
+        }
+    }
+}
+
+/// A channel as the application sees it.
+#[derive(Debug)]
+struct Channel {
+    label: String,
+    options: ChannelOptions,
+    /// SCTP stream id once the association has the channel.
+    stream: Option<u16>,
+    /// Before the association: waiting to be created.
+    pending: bool,
+    messages_sent: u64,
+    bytes_sent: u64,
+    messages_received: u64,
+    bytes_received: u64,
+    low_threshold: usize,
+}
+
+/// The offer or answer we created and have not applied yet.
+#[derive(Debug, Clone)]
+struct Created {
+    kind: SdpType,
+    sdp: String,
+    sections: Vec<Section>,
+    credentials: Credentials,
+}
+
+/// A WebRTC peer connection, sans-IO.
+///
+/// The caller owns the sockets and the clock. It gives every datagram and
+/// every expired timeout to [`handle_input`](Rtc::handle_input), and
+/// drains [`poll_output`](Rtc::poll_output) until it returns
+/// [`Output::Timeout`]:
+///
+/// ```no_run
+/// # use std::time::Instant;
+/// # use rtcwire::{Input, Output, Receive, Rtc, RtcConfig};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let mut rtc = Rtc::new(RtcConfig::default(), Instant::now())?;
+/// rtc.add_local_candidate(socket.local_addr()?)?;
+/// // ... exchange offer and answer through your signalling ...
+/// let mut buf = vec![0; 2048];
+/// loop {
+///     let deadline = match rtc.poll_output()? {
+///         Output::Transmit(t) => { socket.send_to(&t.contents, t.destination)?; continue; }
+///         Output::Event(event) => { println!("{event:?}"); continue; }
+///         Output::Timeout(at) => at,
+///     };
+///     let wait = deadline.saturating_duration_since(Instant::now()).max(std::time::Duration::from_millis(1));
+///     socket.set_read_timeout(Some(wait))?;
+///     let input = match socket.recv_from(&mut buf) {
+///         Ok((n, source)) => Input::Receive(Instant::now(),
+///             Receive { source, destination: socket.local_addr()?, contents: &buf[..n] }),
+///         Err(_) => Input::Timeout(Instant::now()),
+///     };
+///     rtc.handle_input(input)?;
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Rtc {
+    config: RtcConfig,
+    now: Instant,
+    rng: rand::rngs::StdRng,
+    certificate: Arc<DtlsCertificate>,
+    fingerprint: String,
+
+    ice: IceAgent,
+    /// Local candidates' `candidate:` values, for complete descriptions.
+    local_candidates: Vec<String>,
+    gathering: IceGatheringState,
+    pending_remote_candidates: Vec<RemoteCandidate>,
+    selected: Option<(SocketAddr, SocketAddr)>,
+    ice_restart: bool,
+
+    dtls: Option<DtlsEndpoint>,
+    dtls_started: bool,
+    early_dtls: VecDeque<(SocketAddr, Vec<u8>)>,
+    srtp_rx: Option<rtcwire_srtp::Context>,
+    srtp_profile: Option<rtcwire_dtls::SrtpProfile>,
+    sctp: Option<DataChannels>,
+    sctp_connected: bool,
+
+    // JSEP.
+    signaling: SignalingState,
+    session_id: u64,
+    session_version: u64,
+    /// The negotiated sections.
+    sections: Vec<Section>,
+    /// Our offer or answer, created but not applied yet.
+    created: Option<Created>,
+    /// Our applied offer, waiting for the answer.
+    local_offer: Option<Created>,
+    /// The peer's applied offer, waiting for our answer.
+    remote_offer: Option<Remote>,
+    /// The peer's current description.
+    remote: Option<Remote>,
+    negotiated_once: bool,
+    negotiation_needed: bool,
+    /// `a=setup` we state in our next description.
+    dtls_role: Option<Role>,
+
+    // Data channels.
+    channels: BTreeMap<ChannelId, Channel>,
+    by_stream: HashMap<u16, ChannelId>,
+    next_channel: u32,
+    remote_max_message_size: usize,
+
+    // States.
+    ice_state: IceConnectionState,
+    dtls_state: DtlsTransportState,
+    pc_state: PeerConnectionState,
+    closed: bool,
+
+    // Outputs.
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    stats: TransportStats,
+    media: MediaStats,
+    scratch: Vec<u8>,
+}
+
+impl Rtc {
+    /// A new peer connection. `now` starts its clock; every later instant
+    /// comes with an input.
+    pub fn new(config: RtcConfig, now: Instant) -> Result<Rtc, RtcError> {
+        let certificate = match &config.certificate {
+            Some(c) => c.clone(),
+            None => Arc::new(DtlsCertificate::generate()?),
+        };
+        let fp = certificate.fingerprint();
+        let fingerprint = format!("{} {}", fp.hash_function(), fp.to_sdp_value());
+        let mut rng = match config.seed {
+            Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
+            None => rand::rngs::StdRng::from_os_rng(),
+        };
+        let mut ice_config = config.ice.clone();
+        if ice_config.seed.is_none() {
+            ice_config.seed = config.seed;
+        }
+        let ice = IceAgent::new(ice_config, IceRole::Controlling);
+        let session_id = rng.next_u64() >> 2;
+        Ok(Rtc {
+            now,
+            rng,
+            certificate,
+            fingerprint,
+            ice,
+            local_candidates: Vec::new(),
+            gathering: IceGatheringState::New,
+            pending_remote_candidates: Vec::new(),
+            selected: None,
+            ice_restart: false,
+            dtls: None,
+            dtls_started: false,
+            early_dtls: VecDeque::new(),
+            srtp_rx: None,
+            srtp_profile: None,
+            sctp: None,
+            sctp_connected: false,
+            signaling: SignalingState::Stable,
+            session_id,
+            session_version: 1,
+            sections: Vec::new(),
+            created: None,
+            local_offer: None,
+            remote_offer: None,
+            remote: None,
+            negotiated_once: false,
+            negotiation_needed: false,
+            dtls_role: None,
+            channels: BTreeMap::new(),
+            by_stream: HashMap::new(),
+            next_channel: 0,
+            remote_max_message_size: 65_536,
+            ice_state: IceConnectionState::New,
+            dtls_state: DtlsTransportState::New,
+            pc_state: PeerConnectionState::New,
+            closed: false,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: TransportStats::default(),
+            media: MediaStats::default(),
+            scratch: Vec::with_capacity(2048),
+            config,
+        })
+    }
+
+    // ----------------------------------------------------------------- ICE
+
+    /// Adds a host candidate: the address of a socket the caller reads and
+    /// sends on. Its datagrams come back through [`Receive::destination`].
+    pub fn add_local_candidate(&mut self, address: SocketAddr) -> Result<(), RtcError> {
+        if self.closed {
+            return Err(RtcError::Closed);
+        }
+        self.ice.add_host_candidate(self.now, address)?;
+        self.pump_ice();
+        Ok(())
+    }
+
+    /// Adds a candidate the peer trickled (`RTCIceCandidate.candidate`,
+    /// with or without `a=`); an empty string means the end of its
+    /// candidates. Candidates ICE cannot use (TCP) are ignored.
+    pub fn add_remote_candidate(&mut self, candidate: &str) -> Result<(), RtcError> {
+        if self.closed {
+            return Err(RtcError::Closed);
+        }
+        let text = candidate.trim();
+        if text.is_empty() || text.trim_start_matches("a=") == "end-of-candidates" {
+            self.end_of_remote_candidates();
+            return Ok(());
+        }
+        let Some(c) = jsep::parse_candidate(text)? else {
+            return Ok(());
+        };
+        if self.remote.is_none() && self.remote_offer.is_none() {
+            if self.pending_remote_candidates.len() >= MAX_PENDING_CANDIDATES {
+                return Err(RtcError::Candidate(
+                    "too many candidates before the remote description",
+                ));
+            }
+            self.pending_remote_candidates.push(c);
+            return Ok(());
+        }
+        self.give_remote_candidate(c);
+        self.pump_ice();
+        Ok(())
+    }
+
+    /// The peer has no more candidates (RFC 8838).
+    pub fn end_of_remote_candidates(&mut self) {
+        self.ice.end_of_remote_candidates(self.now);
+        self.pump_ice();
+    }
+
+    fn give_remote_candidate(&mut self, c: RemoteCandidate) {
+        // A candidate ICE refuses (a cap, a family we do not have) is
+        // dropped: it cannot be used, and the others still can.
+        let _ = match c {
+            RemoteCandidate::Address(c) => self.ice.add_remote_candidate(self.now, c),
+            RemoteCandidate::Mdns {
+                name,
+                port,
+                kind,
+                priority,
+                foundation,
+            } => self
+                .ice
+                .add_remote_mdns_candidate(self.now, &name, port, kind, priority, &foundation),
+        };
+    }
+
+    /// Restarts ICE (RFC 8445 section 9) with the next offer: new
+    /// credentials; the current pair carries data until a new one is
+    /// selected. Reports [`Event::NegotiationNeeded`].
+    pub fn restart_ice(&mut self) {
+        if !self.ice_restart {
+            self.ice_restart = true;
+            self.need_negotiation();
+        }
+    }
+
+    /// mDNS datagrams for the agent's resolver and publisher (when
+    /// [`IceConfig::mdns_publish`] is on or the peer signals `.local`
+    /// candidates): the caller carries them on its multicast socket.
+    pub fn ice_agent_mut(&mut self) -> &mut IceAgent {
+        &mut self.ice
+    }
+
+    // ---------------------------------------------------------------- JSEP
+
+    /// An offer (RFC 9429 section 5.2.1): every negotiated section, and a
+    /// data-channel section if none is. Apply it with
+    /// [`set_local_description`](Rtc::set_local_description).
+    pub fn create_offer(&mut self) -> Result<SessionDescription, RtcError> {
+        if self.closed {
+            return Err(RtcError::Closed);
+        }
+        if !matches!(
+            self.signaling,
+            SignalingState::Stable | SignalingState::HaveLocalOffer
+        ) {
+            return Err(RtcError::InvalidState(
+                "create_offer needs stable or have-local-offer",
+            ));
+        }
+        let mut sections = self.sections.clone();
+        if !sections.iter().any(|s| s.kind == SectionKind::Application) {
+            let mut n = sections.len();
+            while sections.iter().any(|s| s.mid == n.to_string()) {
+                n += 1;
+            }
+            sections.push(Section::application(n.to_string()));
+        }
+        let credentials = if self.ice_restart {
+            Credentials::random(&mut self.rng)
+        } else {
+            self.ice.local_credentials().clone()
+        };
+        // RFC 8842: offers say actpass; after the first exchange the
+        // established role stays.
+        let setup = match (self.negotiated_once, self.dtls_role) {
+            (true, Some(Role::Client)) => "active",
+            (true, Some(Role::Server)) => "passive",
+            _ => "actpass",
+        };
+        let sdp = self.write(&sections, &credentials, setup);
+        self.created = Some(Created {
+            kind: SdpType::Offer,
+            sdp: sdp.clone(),
+            sections,
+            credentials,
+        });
+        Ok(SessionDescription::offer(sdp))
+    }
+
+    /// An answer to the applied remote offer (RFC 9429 section 5.3.1):
+    /// data channels accepted, audio and video received (`recvonly`, one
+    /// codec) or `inactive`, anything else rejected.
+    pub fn create_answer(&mut self) -> Result<SessionDescription, RtcError> {
+        if self.closed {
+            return Err(RtcError::Closed);
+        }
+        let Some(remote) = &self.remote_offer else {
+            return Err(RtcError::InvalidState("create_answer needs a remote offer"));
+        };
+        let sections = jsep::answer_sections(remote);
+        // RFC 8842 section 5.3: answer actpass with active (we are the DTLS
+        // client); otherwise take the other role.
+        let role = match (self.negotiated_once, self.dtls_role, remote.setup) {
+            (true, Some(role), _) => role,
+            (_, _, Setup::Active) => Role::Server,
+            _ => Role::Client,
+        };
+        let setup = match role {
+            Role::Client => "active",
+            Role::Server => "passive",
+        };
+        let credentials = self.ice.local_credentials().clone();
+        let sdp = self.write(&sections, &credentials, setup);
+        self.created = Some(Created {
+            kind: SdpType::Answer,
+            sdp: sdp.clone(),
+            sections,
+            credentials,
+        });
+        Ok(SessionDescription::answer(sdp))
+    }
+
+    fn write(&mut self, sections: &[Section], credentials: &Credentials, setup: &'static str) -> String {
+        self.session_version += 1;
+        let params = LocalParams {
+            session_id: self.session_id,
+            session_version: self.session_version,
+            ufrag: &credentials.ufrag,
+            pwd: &credentials.pwd,
+            fingerprint: &self.fingerprint,
+            setup,
+            ice_lite: self.ice.is_lite(),
+            candidates: &self.local_candidates,
+            end_of_candidates: self.gathering == IceGatheringState::Complete,
+            sctp_port: self.config.sctp.port,
+            max_message_size: self.config.sctp.max_message_size,
+        };
+        jsep::write_description(&params, sections)
+    }
+
+    /// Applies our offer or answer (or rolls back our offer). It must be
+    /// the description [`create_offer`](Rtc::create_offer) or
+    /// [`create_answer`](Rtc::create_answer) returned last; edits to its
+    /// text are not applied.
+    pub fn set_local_description(&mut self, description: &SessionDescription) -> Result<(), RtcError> {
+        if self.closed {
+            return Err(RtcError::Closed);
+        }
+        match description.kind {
+            SdpType::Rollback => {
+                if self.signaling != SignalingState::HaveLocalOffer {
+                    return Err(RtcError::InvalidState("nothing to roll back"));
+                }
+                self.local_offer = None;
+                self.set_signaling(SignalingState::Stable);
+                Ok(())
+            }
+            SdpType::Offer => {
+                if !matches!(
+                    self.signaling,
+                    SignalingState::Stable | SignalingState::HaveLocalOffer
+                ) {
+                    return Err(RtcError::InvalidState(
+                        "a local offer needs stable or have-local-offer",
+                    ));
+                }
+                let created = self.take_created(description)?;
+                if self.ice_restart {
+                    self.ice.restart(self.now);
+                    self.ice.set_local_credentials(created.credentials.clone())?;
+                    self.ice_restart = false;
+                }
+                if !self.negotiated_once {
+                    self.ice.set_role(IceRole::Controlling);
+                }
+                self.negotiation_needed = false;
+                self.local_offer = Some(created);
+                self.set_signaling(SignalingState::HaveLocalOffer);
+                self.pump_ice();
+                Ok(())
+            }
+            SdpType::Answer => {
+                if self.signaling != SignalingState::HaveRemoteOffer {
+                    return Err(RtcError::InvalidState("a local answer needs have-remote-offer"));
+                }
+                let created = self.take_created(description)?;
+                let Some(remote) = self.remote_offer.take() else {
+                    return Err(RtcError::InvalidState("no remote offer"));
+                };
+                let role = if created.sdp.contains("a=setup:passive") {
+                    Role::Server
+                } else {
+                    Role::Client
+                };
+                self.sections = created.sections;
+                self.complete_negotiation(remote, role);
+                Ok(())
+            }
+        }
+    }
+
+    fn take_created(&mut self, description: &SessionDescription) -> Result<Created, RtcError> {
+        match self.created.take() {
+            Some(c) if c.kind == description.kind => Ok(c),
+            other => {
+                self.created = other;
+                Err(RtcError::InvalidState(
+                    "set_local_description takes the description create_offer/create_answer returned",
+                ))
+            }
+        }
+    }
+
+    /// Applies the peer's offer or answer (or rolls back its offer).
+    pub fn set_remote_description(&mut self, description: &SessionDescription) -> Result<(), RtcError> {
+        if self.closed {
+            return Err(RtcError::Closed);
+        }
+        match description.kind {
+            SdpType::Rollback => {
+                if self.signaling != SignalingState::HaveRemoteOffer {
+                    return Err(RtcError::InvalidState("nothing to roll back"));
+                }
+                self.remote_offer = None;
+                self.set_signaling(SignalingState::Stable);
+                Ok(())
+            }
+            SdpType::Offer => {
+                if !matches!(
+                    self.signaling,
+                    SignalingState::Stable | SignalingState::HaveRemoteOffer
+                ) {
+                    return Err(RtcError::InvalidState(
+                        "a remote offer needs stable or have-remote-offer",
+                    ));
+                }
+                let remote = jsep::parse_remote(&description.sdp)?;
+                if self.negotiated_once && remote.sections.len() < self.sections.len() {
+                    return Err(RtcError::Negotiation("an offer may not remove m-sections"));
+                }
+                if !self.negotiated_once {
+                    // The answerer is controlled, unless the offerer is lite.
+                    let role = if remote.ice_lite && !self.ice.is_lite() {
+                        IceRole::Controlling
+                    } else {
+                        IceRole::Controlled
+                    };
+                    self.ice.set_role(role);
+                }
+                self.apply_remote_transport(&remote)?;
+                self.remote_offer = Some(remote);
+                self.set_signaling(SignalingState::HaveRemoteOffer);
+                self.pump_ice();
+                Ok(())
+            }
+            SdpType::Answer => {
+                if self.signaling != SignalingState::HaveLocalOffer {
+                    return Err(RtcError::InvalidState("a remote answer needs have-local-offer"));
+                }
+                let remote = jsep::parse_remote(&description.sdp)?;
+                let Some(offer) = self.local_offer.take() else {
+                    return Err(RtcError::InvalidState("no local offer"));
+                };
+                let mids_match = remote.sections.len() == offer.sections.len()
+                    && remote
+                        .sections
+                        .iter()
+                        .zip(&offer.sections)
+                        .all(|(r, o)| r.mid == o.mid);
+                let role = match remote.setup {
+                    Setup::Active => Some(Role::Server),
+                    Setup::Passive => Some(Role::Client),
+                    _ => None,
+                };
+                let (true, Some(role)) = (mids_match, role) else {
+                    self.local_offer = Some(offer);
+                    return Err(RtcError::Negotiation(
+                        "the answer must have the offer's m-sections and a=setup active or passive",
+                    ));
+                };
+                if remote.ice_lite && !self.ice.is_lite() {
+                    self.ice.set_role(IceRole::Controlling);
+                }
+                if let Err(e) = self.apply_remote_transport(&remote) {
+                    self.local_offer = Some(offer);
+                    return Err(e);
+                }
+                let mut sections = offer.sections;
+                for (s, r) in sections.iter_mut().zip(&remote.sections) {
+                    if r.rejected {
+                        s.kind = SectionKind::Rejected;
+                    }
+                }
+                self.sections = sections;
+                self.complete_negotiation(remote, role);
+                self.pump_ice();
+                Ok(())
+            }
+        }
+    }
+
+    /// Credentials and candidates of a remote description. A change of
+    /// credentials is an ICE restart by the peer (RFC 8445 section 9).
+    fn apply_remote_transport(&mut self, remote: &Remote) -> Result<(), RtcError> {
+        let credentials = Credentials {
+            ufrag: remote.ufrag.clone(),
+            pwd: remote.pwd.clone(),
+        };
+        credentials
+            .validate()
+            .map_err(|_| RtcError::Negotiation("ice-ufrag or ice-pwd out of RFC 8839's range"))?;
+        let known = self.remote.as_ref().map(|r| (&r.ufrag, &r.pwd));
+        if known != Some((&remote.ufrag, &remote.pwd)) {
+            if known.is_some() && self.local_offer.is_none() {
+                // The peer restarts: we restart too, with new credentials
+                // in our answer.
+                self.ice.restart(self.now);
+            }
+            self.ice.set_remote_credentials(self.now, credentials)?;
+        }
+        for c in remote.candidates.clone() {
+            self.give_remote_candidate(c);
+        }
+        for c in std::mem::take(&mut self.pending_remote_candidates) {
+            self.give_remote_candidate(c);
+        }
+        if remote.end_of_candidates {
+            self.ice.end_of_remote_candidates(self.now);
+        }
+        Ok(())
+    }
+
+    /// An offer/answer exchange finished: start or update the transports.
+    fn complete_negotiation(&mut self, remote: Remote, role: Role) {
+        self.negotiated_once = true;
+        if self.dtls_role.is_none() {
+            self.dtls_role = Some(role);
+        }
+        if let Some(max) = remote.max_message_size {
+            // RFC 8841 section 6: 0 means "no limit"; ours still applies.
+            self.remote_max_message_size = if max == 0 {
+                usize::MAX
+            } else {
+                usize::try_from(max).unwrap_or(usize::MAX)
+            };
+        }
+        let fingerprints = remote.fingerprints.clone();
+        let has_data = remote.application().is_some()
+            && self.sections.iter().any(|s| s.kind == SectionKind::Application);
+        self.remote = Some(remote);
+        self.set_signaling(SignalingState::Stable);
+        if self.dtls.is_none() {
+            let role = self.dtls_role.unwrap_or(role);
+            let mut config = DtlsConfig::new(self.certificate.clone());
+            config.mtu = self.config.mtu;
+            let mut dtls = DtlsEndpoint::new(config, role);
+            dtls.set_remote_fingerprints(fingerprints);
+            self.dtls = Some(dtls);
+            self.set_dtls_state(DtlsTransportState::Connecting);
+            self.maybe_start_dtls();
+            // Datagrams that came before we knew our role.
+            for (source, d) in std::mem::take(&mut self.early_dtls) {
+                self.receive_dtls(source, &d);
+            }
+        }
+        if has_data && self.sctp.is_none() {
+            let mut sctp = self.config.sctp.clone();
+            sctp.mtu = self.config.mtu.saturating_sub(DTLS_RECORD_OVERHEAD);
+            sctp.zero_checksum = self.config.zero_checksum;
+            if let Some(port) = self.remote.as_ref().and_then(|r| r.sctp_port) {
+                sctp.remote_port = port;
+            }
+            if sctp.seed.is_none() {
+                sctp.seed = self.config.seed.map(|s| s ^ 0x5c7f);
+            }
+            let client = self.dtls_role == Some(Role::Client);
+            self.sctp = Some(DataChannels::new(Association::new(sctp), client));
+            self.maybe_connect_sctp();
+        }
+        if self.negotiation_needed_now() {
+            self.need_negotiation();
+        }
+    }
+
+    fn negotiation_needed_now(&self) -> bool {
+        let wants_data = self.channels.values().any(|c| c.pending);
+        let has_data = self.sections.iter().any(|s| s.kind == SectionKind::Application);
+        (wants_data && !has_data) || self.ice_restart
+    }
+
+    fn need_negotiation(&mut self) {
+        if self.negotiated_once && self.signaling == SignalingState::Stable {
+            self.negotiation_needed = true;
+            self.push_event(Event::NegotiationNeeded);
+        }
+    }
+
+    /// The signalling state.
+    pub fn signaling_state(&self) -> SignalingState {
+        self.signaling
+    }
+
+    /// Whether an offer is owed to the peer (see [`Event::NegotiationNeeded`]).
+    pub fn is_negotiation_needed(&self) -> bool {
+        self.negotiation_needed
+    }
+
+    fn set_signaling(&mut self, state: SignalingState) {
+        if self.signaling != state {
+            self.signaling = state;
+            self.push_event(Event::SignalingStateChange(state));
+        }
+    }
+
+    // ------------------------------------------------------- data channels
+
+    /// Creates a data channel. It opens once the association is up (after
+    /// the first offer/answer exchange; adding the first channel after it
+    /// reports [`Event::NegotiationNeeded`]); [`Event::ChannelOpen`] says so.
+    pub fn create_data_channel(
+        &mut self,
+        label: &str,
+        options: ChannelOptions,
+    ) -> Result<ChannelId, RtcError> {
+        if self.closed {
+            return Err(RtcError::Closed);
+        }
+        if label.len() > u16::MAX as usize || options.protocol.len() > u16::MAX as usize {
+            return Err(RtcError::Sctp(rtcwire_sctp::Error::TooLarge(
+                "label or protocol longer than 65535 bytes",
+            )));
+        }
+        if options.max_retransmits.is_some() && options.max_packet_life_time.is_some() {
+            return Err(RtcError::Sctp(rtcwire_sctp::Error::TooLarge(
+                "max_retransmits and max_packet_life_time exclude each other",
+            )));
+        }
+        let id = ChannelId(self.next_channel);
+        self.next_channel = self.next_channel.wrapping_add(1);
+        let mut channel = Channel {
+            label: label.to_owned(),
+            options,
+            stream: None,
+            pending: true,
+            messages_sent: 0,
+            bytes_sent: 0,
+            messages_received: 0,
+            bytes_received: 0,
+            low_threshold: 0,
+        };
+        if self.sctp_connected {
+            let stream = self.open_stream(label, &channel.options)?;
+            channel.stream = Some(stream);
+            channel.pending = false;
+            self.by_stream.insert(stream, id);
+        } else if self.channels.values().filter(|c| c.pending).count() >= MAX_PENDING_CHANNELS {
+            return Err(RtcError::Sctp(rtcwire_sctp::Error::TooLarge(
+                "too many channels waiting for the association",
+            )));
+        }
+        self.channels.insert(id, channel);
+        if self.negotiation_needed_now() {
+            self.need_negotiation();
+        }
+        self.pump_sctp();
+        Ok(id)
+    }
+
+    fn open_stream(&mut self, label: &str, options: &ChannelOptions) -> Result<u16, RtcError> {
+        let sctp = self.sctp.as_mut().ok_or(RtcError::ChannelNotOpen)?;
+        Ok(sctp.create(self.now, label, options.clone())?)
+    }
+
+    /// Sends a message: text (`binary == false`, UTF-8 expected by
+    /// browsers) or binary. Fails if the channel is not open, the message
+    /// exceeds the peer's max-message-size, or the send buffer is full
+    /// ([`rtcwire_sctp::Error::SendBufferFull`]: wait for
+    /// [`Event::ChannelBufferedAmountLow`]).
+    pub fn send(&mut self, id: ChannelId, data: &[u8], binary: bool) -> Result<(), RtcError> {
+        let channel = self.channels.get(&id).ok_or(RtcError::UnknownChannel)?;
+        let Some(stream) = channel.stream else {
+            return Err(RtcError::ChannelNotOpen);
+        };
+        let max = self.max_message_size();
+        if data.len() > max {
+            return Err(RtcError::MessageTooLarge {
+                size: data.len(),
+                max,
+            });
+        }
+        let sctp = self.sctp.as_mut().ok_or(RtcError::ChannelNotOpen)?;
+        if sctp.state(stream) != Some(ChannelState::Open) {
+            return Err(RtcError::ChannelNotOpen);
+        }
+        sctp.send(self.now, stream, data, binary)?;
+        if let Some(c) = self.channels.get_mut(&id) {
+            c.messages_sent += 1;
+            c.bytes_sent += data.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&mut self, id: ChannelId, text: &str) -> Result<(), RtcError> {
+        self.send(id, text.as_bytes(), false)
+    }
+
+    /// Closes a data channel (both directions, RFC 8831 section 6.7);
+    /// [`Event::ChannelClosed`] follows.
+    pub fn close_data_channel(&mut self, id: ChannelId) -> Result<(), RtcError> {
+        let channel = self.channels.get_mut(&id).ok_or(RtcError::UnknownChannel)?;
+        match channel.stream {
+            Some(stream) => {
+                if let Some(sctp) = &mut self.sctp {
+                    sctp.close(self.now, stream)?;
+                }
+            }
+            None => {
+                self.channels.remove(&id);
+                self.push_event(Event::ChannelClosed(id));
+            }
+        }
+        self.pump_sctp();
+        Ok(())
+    }
+
+    /// The largest message [`send`](Rtc::send) takes: the smaller of the
+    /// peer's `a=max-message-size` and ours.
+    pub fn max_message_size(&self) -> usize {
+        self.remote_max_message_size
+            .min(self.config.sctp.max_message_size)
+    }
+
+    /// Bytes queued on the channel and not yet acknowledged.
+    pub fn buffered_amount(&self, id: ChannelId) -> usize {
+        match (self.channels.get(&id).and_then(|c| c.stream), &self.sctp) {
+            (Some(stream), Some(sctp)) => sctp.buffered_amount(stream),
+            _ => 0,
+        }
+    }
+
+    /// Sets the level at or below which [`Event::ChannelBufferedAmountLow`]
+    /// is reported (W3C `bufferedAmountLowThreshold`; default 0).
+    pub fn set_buffered_amount_low_threshold(&mut self, id: ChannelId, threshold: usize) {
+        if let Some(c) = self.channels.get_mut(&id) {
+            c.low_threshold = threshold;
+            if let (Some(stream), Some(sctp)) = (c.stream, &mut self.sctp) {
+                sctp.set_buffered_amount_low_threshold(stream, threshold);
+            }
+        }
+    }
+
+    /// A channel's state (W3C `RTCDataChannelState`); `None` once closed.
+    pub fn channel_state(&self, id: ChannelId) -> Option<ChannelState> {
+        let c = self.channels.get(&id)?;
+        match (c.stream, &self.sctp) {
+            (Some(stream), Some(sctp)) => sctp.state(stream),
+            _ => Some(ChannelState::Connecting),
+        }
+    }
+
+    /// A channel's label.
+    pub fn channel_label(&self, id: ChannelId) -> Option<&str> {
+        self.channels.get(&id).map(|c| c.label.as_str())
+    }
+
+    /// A channel's options (for the peer's channels, as it opened them).
+    pub fn channel_options(&self, id: ChannelId) -> Option<&ChannelOptions> {
+        self.channels.get(&id).map(|c| &c.options)
+    }
+
+    /// The channel's SCTP stream id, once known (W3C `RTCDataChannel.id`).
+    pub fn channel_stream_id(&self, id: ChannelId) -> Option<u16> {
+        self.channels.get(&id).and_then(|c| c.stream)
+    }
+
+    // ------------------------------------------------------------- driving
+
+    /// Gives the connection a datagram or the passing of time.
+    pub fn handle_input(&mut self, input: Input<'_>) -> Result<(), RtcError> {
+        match input {
+            Input::Receive(now, receive) => {
+                self.advance(now);
+                self.handle_receive(receive);
+            }
+            Input::Timeout(now) => {
+                self.advance(now);
+                self.handle_timeout();
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this datagram belongs to this connection: a STUN request
+    /// for our ufrag, or anything from the selected pair's remote address.
+    /// For servers that route many connections on one socket.
+    pub fn accepts(&self, receive: &Receive<'_>) -> bool {
+        if self
+            .selected
+            .is_some_and(|(l, r)| l == receive.destination && r == receive.source)
+        {
+            return true;
+        }
+        if rtcwire_stun::is_stun(receive.contents) {
+            let ufrag = &self.ice.local_credentials().ufrag;
+            if let Ok(m) = rtcwire_stun::Message::parse(receive.contents)
+                && let Some(Ok(rtcwire_stun::Attribute::Username(u))) =
+                    m.get(rtcwire_stun::AttributeType::USERNAME)
+            {
+                return u.split(':').next() == Some(ufrag.as_str());
+            }
+        }
+        false
+    }
+
+    fn advance(&mut self, now: Instant) {
+        if now > self.now {
+            self.now = now;
+        }
+    }
+
+    fn handle_receive(&mut self, r: Receive<'_>) {
+        self.stats.packets_received += 1;
+        self.stats.bytes_received += r.contents.len() as u64;
+        if self.closed {
+            return;
+        }
+        let Some(&first) = r.contents.first() else {
+            self.stats.dropped += 1;
+            return;
+        };
+        match first {
+            // RFC 7983: STUN.
+            0..=3 => {
+                if !self
+                    .ice
+                    .handle_receive(self.now, r.source, r.destination, r.contents)
+                {
+                    self.stats.dropped += 1;
+                }
+                self.pump_ice();
+            }
+            // DTLS.
+            20..=63 => {
+                let from_pair = self
+                    .selected
+                    .is_some_and(|(l, s)| l == r.destination && s == r.source);
+                if self.dtls.is_none() || !from_pair {
+                    // Before the role or the pair is known: keep a few, from
+                    // addresses ICE knows, for when they are.
+                    if self.early_dtls.len() < MAX_EARLY_DTLS && self.is_remote_candidate(r.source) {
+                        self.early_dtls.push_back((r.source, r.contents.to_vec()));
+                    } else {
+                        self.stats.dropped += 1;
+                    }
+                    return;
+                }
+                self.receive_dtls(r.source, r.contents);
+            }
+            // SRTP and SRTCP.
+            128..=191 => self.receive_srtp(r),
+            _ => self.stats.dropped += 1,
+        }
+    }
+
+    fn is_remote_candidate(&self, source: SocketAddr) -> bool {
+        self.ice.pairs().iter().any(|p| p.remote() == source)
+            || self.ice.remote_candidates().iter().any(|c| c.address() == source)
+    }
+
+    fn receive_dtls(&mut self, source: SocketAddr, datagram: &[u8]) {
+        if self.selected.is_some_and(|(_, r)| r != source) {
+            self.stats.dropped += 1;
+            return;
+        }
+        let Some(dtls) = &mut self.dtls else { return };
+        // The per-packet path: one application-data record opened in place.
+        if self.sctp.is_some() && datagram.first() == Some(&23) {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(datagram);
+            if let Some(plain) = dtls.open_application_data(&mut self.scratch) {
+                if let Some(sctp) = &mut self.sctp {
+                    sctp.handle_receive(self.now, plain);
+                }
+                self.pump_sctp();
+                return;
+            }
+        }
+        dtls.handle_receive(self.now, datagram);
+        self.pump_dtls();
+    }
+
+    fn receive_srtp(&mut self, r: Receive<'_>) {
+        let from_pair = self
+            .selected
+            .is_some_and(|(l, s)| l == r.destination && s == r.source);
+        let Some(ctx) = self.srtp_rx.as_mut().filter(|_| from_pair) else {
+            self.stats.dropped += 1;
+            return;
+        };
+        self.scratch.clear();
+        self.scratch.extend_from_slice(r.contents);
+        let rtcp = rtcwire_rtp::is_rtcp(&self.scratch);
+        let result = if rtcp {
+            ctx.unprotect_rtcp(&mut self.scratch)
+        } else {
+            ctx.unprotect_rtp(&mut self.scratch)
+        };
+        match (result, rtcp) {
+            (Ok(n), false) => {
+                self.media.rtp_packets_received += 1;
+                self.media.rtp_bytes_received += n as u64;
+            }
+            (Ok(_), true) => self.media.rtcp_packets_received += 1,
+            (Err(_), _) => self.media.unprotect_failures += 1,
+        }
+    }
+
+    fn handle_timeout(&mut self) {
+        let now = self.now;
+        self.ice.handle_timeout(now);
+        self.pump_ice();
+        if let Some(dtls) = &mut self.dtls {
+            dtls.handle_timeout(now);
+            self.pump_dtls();
+        }
+        if let Some(sctp) = &mut self.sctp {
+            sctp.handle_timeout(now);
+            self.pump_sctp();
+        }
+    }
+
+    /// The next thing to do: a datagram to send, an event, or the instant
+    /// to call [`handle_input`](Rtc::handle_input) with
+    /// [`Input::Timeout`] if no datagram arrives before.
+    pub fn poll_output(&mut self) -> Result<Output, RtcError> {
+        if let Some(t) = self.transmits.pop_front() {
+            return Ok(Output::Transmit(t));
+        }
+        // SCTP builds its packets lazily, so small messages share them.
+        self.pump_sctp();
+        if let Some(t) = self.transmits.pop_front() {
+            return Ok(Output::Transmit(t));
+        }
+        if let Some(e) = self.events.pop_front() {
+            return Ok(Output::Event(e));
+        }
+        Ok(Output::Timeout(self.poll_timeout()))
+    }
+
+    fn poll_timeout(&self) -> Instant {
+        let idle = self.now + IDLE_TIMEOUT;
+        if self.closed {
+            return idle;
+        }
+        [
+            self.ice.poll_timeout(),
+            self.dtls.as_ref().and_then(DtlsEndpoint::poll_timeout),
+            self.sctp.as_ref().and_then(DataChannels::poll_timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(idle, |t| t.min(idle))
+    }
+
+    // ----------------------------------------------------- moving between layers
+
+    fn pump_ice(&mut self) {
+        while let Some(t) = self.ice.poll_transmit() {
+            self.push_transmit(t.source, t.destination, t.contents);
+        }
+        while let Some(e) = self.ice.poll_event() {
+            match e {
+                IceEvent::StateChanged(state) => {
+                    self.ice_state = state;
+                    self.push_event(Event::IceConnectionStateChange(state));
+                    self.update_pc_state();
+                }
+                IceEvent::LocalCandidate(c) => {
+                    let candidate = c.to_sdp_attribute();
+                    if !self.local_candidates.contains(&candidate) {
+                        self.local_candidates.push(candidate.clone());
+                    }
+                    if self.gathering != IceGatheringState::Gathering {
+                        self.gathering = IceGatheringState::Gathering;
+                        self.push_event(Event::IceGatheringStateChange(IceGatheringState::Gathering));
+                    }
+                    let (sdp_mid, index) = self.tagged_mid();
+                    self.push_event(Event::IceCandidate(IceCandidate {
+                        candidate,
+                        sdp_mid,
+                        sdp_m_line_index: index,
+                    }));
+                }
+                IceEvent::GatheringComplete if self.gathering != IceGatheringState::Complete => {
+                    self.gathering = IceGatheringState::Complete;
+                    self.push_event(Event::IceGatheringStateChange(IceGatheringState::Complete));
+                }
+                IceEvent::SelectedPairChanged { local, remote } => {
+                    self.selected = Some((local, remote));
+                    self.push_event(Event::SelectedPairChange { local, remote });
+                    self.maybe_start_dtls();
+                    let early: Vec<_> = std::mem::take(&mut self.early_dtls).into();
+                    for (source, d) in early {
+                        if self.dtls.is_some() {
+                            self.receive_dtls(source, &d);
+                        } else if self.early_dtls.len() < MAX_EARLY_DTLS {
+                            self.early_dtls.push_back((source, d));
+                        }
+                    }
+                    self.pump_dtls();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The BUNDLE-tagged mid and its index, for trickled candidates.
+    fn tagged_mid(&self) -> (String, u16) {
+        let sections = self.local_offer.as_ref().map_or(&self.sections, |o| &o.sections);
+        sections
+            .iter()
+            .enumerate()
+            .find(|(_, s)| !s.is_rejected())
+            .map_or_else(
+                || ("0".to_owned(), 0),
+                |(i, s)| (s.mid.clone(), u16::try_from(i).unwrap_or(u16::MAX)),
+            )
+    }
+
+    fn maybe_start_dtls(&mut self) {
+        if self.dtls_started || self.selected.is_none() {
+            return;
+        }
+        if let Some(dtls) = &mut self.dtls {
+            if dtls.role() == Role::Client {
+                dtls.start(self.now);
+            }
+            self.dtls_started = true;
+            self.pump_dtls();
+        }
+    }
+
+    fn pump_dtls(&mut self) {
+        let Some(dtls) = &mut self.dtls else { return };
+        let mut events = Vec::new();
+        while let Some(e) = dtls.poll_event() {
+            events.push(e);
+        }
+        if let Some((local, remote)) = self.selected {
+            while let Some(d) = dtls.poll_transmit() {
+                self.stats.packets_sent += 1;
+                self.stats.bytes_sent += d.len() as u64;
+                self.transmits.push_back(Transmit {
+                    source: local,
+                    destination: remote,
+                    contents: d,
+                });
+            }
+        }
+        for e in events {
+            match e {
+                DtlsEvent::Connected { srtp_profile, .. } => {
+                    self.set_dtls_state(DtlsTransportState::Connected);
+                    if let Some(profile) = srtp_profile {
+                        self.setup_srtp(profile);
+                    }
+                    self.maybe_connect_sctp();
+                }
+                DtlsEvent::ApplicationData(packet) => {
+                    if let Some(sctp) = &mut self.sctp {
+                        sctp.handle_receive(self.now, &packet);
+                    }
+                }
+                DtlsEvent::Closed { error } => {
+                    let state = if error.is_some() {
+                        DtlsTransportState::Failed
+                    } else {
+                        DtlsTransportState::Closed
+                    };
+                    self.set_dtls_state(state);
+                }
+                _ => {}
+            }
+        }
+        self.pump_sctp();
+    }
+
+    fn setup_srtp(&mut self, profile: rtcwire_dtls::SrtpProfile) {
+        let Some(dtls) = &self.dtls else { return };
+        let Some(p) = rtcwire_srtp::ProtectionProfile::from_u16(profile.to_u16()) else {
+            return;
+        };
+        let len = rtcwire_srtp::DtlsSrtpKeys::exporter_len(p);
+        let Some(material) = dtls.export_keying_material("EXTRACTOR-dtls_srtp", len) else {
+            return;
+        };
+        let Ok(keys) = rtcwire_srtp::DtlsSrtpKeys::from_exporter(p, &material) else {
+            return;
+        };
+        let role = match dtls.role() {
+            Role::Client => rtcwire_srtp::Role::Client,
+            Role::Server => rtcwire_srtp::Role::Server,
+        };
+        let (_, theirs) = keys.split(role);
+        let config = rtcwire_srtp::Config {
+            accept_unknown_ssrc: true,
+            ..rtcwire_srtp::Config::default()
+        };
+        self.srtp_rx = rtcwire_srtp::Context::new(theirs, config).ok();
+        self.srtp_profile = Some(profile);
+    }
+
+    fn maybe_connect_sctp(&mut self) {
+        if self.dtls_state != DtlsTransportState::Connected {
+            return;
+        }
+        if let Some(sctp) = &mut self.sctp
+            && self.dtls_role == Some(Role::Client)
+        {
+            sctp.association_mut().connect(self.now);
+        }
+        self.pump_sctp();
+    }
+
+    fn pump_sctp(&mut self) {
+        let (Some(sctp), Some(dtls)) = (&mut self.sctp, &mut self.dtls) else {
+            return;
+        };
+        if let Some((local, remote)) = self.selected
+            && dtls.state() == DtlsState::Connected
+        {
+            while let Some(packet) = sctp.poll_transmit() {
+                let mut datagram = Vec::with_capacity(packet.len() + DTLS_RECORD_OVERHEAD);
+                if dtls.seal_application_data(&packet, &mut datagram).is_err() {
+                    continue;
+                }
+                self.stats.packets_sent += 1;
+                self.stats.bytes_sent += datagram.len() as u64;
+                self.transmits.push_back(Transmit {
+                    source: local,
+                    destination: remote,
+                    contents: datagram,
+                });
+            }
+        }
+        while let Some(e) = self.sctp.as_mut().and_then(DataChannels::poll_event) {
+            self.on_channel_event(e);
+        }
+    }
+
+    fn on_channel_event(&mut self, e: ChannelEvent) {
+        match e {
+            ChannelEvent::Connected => {
+                self.sctp_connected = true;
+                let pending: Vec<ChannelId> = self
+                    .channels
+                    .iter()
+                    .filter(|(_, c)| c.pending)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in pending {
+                    let Some(c) = self.channels.get(&id) else { continue };
+                    let (label, options, threshold) = (c.label.clone(), c.options.clone(), c.low_threshold);
+                    match self.open_stream(&label, &options) {
+                        Ok(stream) => {
+                            if let Some(sctp) = &mut self.sctp {
+                                sctp.set_buffered_amount_low_threshold(stream, threshold);
+                            }
+                            if let Some(c) = self.channels.get_mut(&id) {
+                                c.stream = Some(stream);
+                                c.pending = false;
+                            }
+                            self.by_stream.insert(stream, id);
+                        }
+                        Err(_) => {
+                            self.channels.remove(&id);
+                            self.push_event(Event::ChannelClosed(id));
+                        }
+                    }
+                }
+            }
+            ChannelEvent::Open {
+                id: stream,
+                label,
+                protocol,
+                remote,
+            } => {
+                let id = match self.by_stream.get(&stream) {
+                    Some(id) => *id,
+                    None => {
+                        let id = ChannelId(self.next_channel);
+                        self.next_channel = self.next_channel.wrapping_add(1);
+                        let options = self
+                            .sctp
+                            .as_ref()
+                            .and_then(|s| s.options(stream).cloned())
+                            .unwrap_or_default();
+                        self.channels.insert(
+                            id,
+                            Channel {
+                                label: label.clone(),
+                                options,
+                                stream: Some(stream),
+                                pending: false,
+                                messages_sent: 0,
+                                bytes_sent: 0,
+                                messages_received: 0,
+                                bytes_received: 0,
+                                low_threshold: 0,
+                            },
+                        );
+                        self.by_stream.insert(stream, id);
+                        id
+                    }
+                };
+                self.push_event(Event::ChannelOpen {
+                    id,
+                    label,
+                    protocol,
+                    remote,
+                });
+            }
+            ChannelEvent::Message {
+                id: stream,
+                data,
+                binary,
+            } => {
+                let Some(&id) = self.by_stream.get(&stream) else {
+                    return;
+                };
+                if let Some(c) = self.channels.get_mut(&id) {
+                    c.messages_received += 1;
+                    c.bytes_received += data.len() as u64;
+                }
+                if self.events.len() >= MAX_EVENTS {
+                    self.stats.dropped += 1;
+                    return;
+                }
+                self.events
+                    .push_back(Event::ChannelData(ChannelData { id, binary, data }));
+            }
+            ChannelEvent::BufferedAmountLow(stream) => {
+                if let Some(&id) = self.by_stream.get(&stream) {
+                    self.push_event(Event::ChannelBufferedAmountLow(id));
+                }
+            }
+            ChannelEvent::Closing(stream) => {
+                if let Some(&id) = self.by_stream.get(&stream) {
+                    self.push_event(Event::ChannelClosing(id));
+                }
+            }
+            ChannelEvent::Closed(stream) => {
+                if let Some(id) = self.by_stream.remove(&stream) {
+                    self.channels.remove(&id);
+                    self.push_event(Event::ChannelClosed(id));
+                }
+            }
+            ChannelEvent::Disconnected => {
+                self.sctp_connected = false;
+                for (id, c) in std::mem::take(&mut self.channels) {
+                    if c.stream.is_some() {
+                        self.push_event(Event::ChannelClosed(id));
+                    } else {
+                        self.channels.insert(id, c);
+                    }
+                }
+                self.by_stream.clear();
+            }
+            _ => {}
+        }
+    }
+
+    fn push_transmit(&mut self, source: SocketAddr, destination: SocketAddr, contents: Vec<u8>) {
+        self.stats.packets_sent += 1;
+        self.stats.bytes_sent += contents.len() as u64;
+        self.transmits.push_back(Transmit {
+            source,
+            destination,
+            contents,
+        });
+    }
+
+    fn push_event(&mut self, e: Event) {
+        self.events.push_back(e);
+    }
+
+    fn set_dtls_state(&mut self, state: DtlsTransportState) {
+        if self.dtls_state != state {
+            self.dtls_state = state;
+            self.push_event(Event::DtlsStateChange(state));
+            self.update_pc_state();
+        }
+    }
+
+    fn update_pc_state(&mut self) {
+        use IceConnectionState as I;
+        let state = if self.closed || self.dtls_state == DtlsTransportState::Closed {
+            PeerConnectionState::Closed
+        } else if self.ice_state == I::Failed || self.dtls_state == DtlsTransportState::Failed {
+            PeerConnectionState::Failed
+        } else if self.ice_state == I::Disconnected {
+            PeerConnectionState::Disconnected
+        } else if matches!(self.ice_state, I::Connected | I::Completed)
+            && self.dtls_state == DtlsTransportState::Connected
+        {
+            PeerConnectionState::Connected
+        } else if self.ice_state == I::New && self.dtls_state == DtlsTransportState::New {
+            PeerConnectionState::New
+        } else {
+            PeerConnectionState::Connecting
+        };
+        if state != self.pc_state {
+            self.pc_state = state;
+            self.push_event(Event::PeerConnectionStateChange(state));
+        }
+    }
+
+    // ------------------------------------------------------ state and stats
+
+    /// W3C `connectionState`.
+    pub fn peer_connection_state(&self) -> PeerConnectionState {
+        self.pc_state
+    }
+
+    /// W3C `iceConnectionState`.
+    pub fn ice_connection_state(&self) -> IceConnectionState {
+        self.ice_state
+    }
+
+    /// W3C `iceGatheringState`.
+    pub fn ice_gathering_state(&self) -> IceGatheringState {
+        self.gathering
+    }
+
+    /// The DTLS transport's state.
+    pub fn dtls_state(&self) -> DtlsTransportState {
+        self.dtls_state
+    }
+
+    /// The pair data flows on: (local, remote).
+    pub fn selected_pair(&self) -> Option<(SocketAddr, SocketAddr)> {
+        self.selected
+    }
+
+    /// Our ICE credentials (the ufrag routes STUN in servers).
+    pub fn local_credentials(&self) -> &Credentials {
+        self.ice.local_credentials()
+    }
+
+    /// A snapshot like W3C `getStats()`.
+    pub fn stats(&self) -> RtcStats {
+        let sctp = self.sctp.as_ref().map(|s| s.association().stats());
+        let channels = self
+            .channels
+            .iter()
+            .map(|(id, c)| ChannelStats {
+                id: *id,
+                stream_id: c.stream,
+                label: c.label.clone(),
+                protocol: c.options.protocol.clone(),
+                state: self.channel_state(*id),
+                messages_sent: c.messages_sent,
+                bytes_sent: c.bytes_sent,
+                messages_received: c.messages_received,
+                bytes_received: c.bytes_received,
+                buffered_amount: self.buffered_amount(*id),
+            })
+            .collect();
+        RtcStats {
+            peer_connection_state: self.pc_state,
+            ice_connection_state: self.ice_state,
+            dtls_state: self.dtls_state,
+            selected_pair: self.selected,
+            rtt: sctp.as_ref().and_then(|s| s.srtt),
+            transport: self.stats,
+            dtls_cipher: self.dtls.as_ref().and_then(DtlsEndpoint::cipher_suite),
+            srtp_profile: self.srtp_profile,
+            media: self.media,
+            ice: self.ice.stats(),
+            sctp,
+            channels,
+        }
+    }
+
+    /// Closes the connection: channels, SCTP, DTLS (close_notify), ICE.
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        if let Some(sctp) = &mut self.sctp {
+            sctp.association_mut().close(self.now);
+        }
+        self.pump_sctp();
+        if let Some(dtls) = &mut self.dtls {
+            dtls.close();
+        }
+        self.pump_dtls();
+        self.ice.close();
+        self.closed = true;
+        for (id, _) in std::mem::take(&mut self.channels) {
+            self.push_event(Event::ChannelClosed(id));
+        }
+        self.by_stream.clear();
+        self.set_signaling(SignalingState::Closed);
+        self.update_pc_state();
+    }
+
+    /// Whether [`close`](Rtc::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+}

@@ -1,0 +1,107 @@
+//! Two peer connections on the simulated network: JSEP, ICE, DTLS, SCTP
+//! and data channels end to end, in virtual time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Peer, addr, config, negotiate, peer, run_until};
+use rtcwire::{ChannelOptions, DtlsTransportState, Event, PeerConnectionState, Rtc, SignalingState};
+use rtcwire_netsim::{LinkConfig, Network, SeedReporter, Sim, seed_from_env_or};
+
+/// Two public hosts, one `Rtc` each, the first with a channel "chat".
+fn two_peers(seed: u64, link: LinkConfig) -> (Sim, rtcwire_netsim::EndpointId, rtcwire_netsim::EndpointId) {
+    let mut sim = Sim::new(seed);
+    let ha = sim.add_host(Network::Internet, [192, 0, 2, 1]).unwrap();
+    let hb = sim.add_host(Network::Internet, [192, 0, 2, 2]).unwrap();
+    sim.set_link(ha, link).unwrap();
+    let now = sim.now();
+    let mut a = Rtc::new(config(seed, 0), now).unwrap();
+    let mut b = Rtc::new(config(seed + 1, 1), now).unwrap();
+    a.add_local_candidate(addr("192.0.2.1:5000")).unwrap();
+    b.add_local_candidate(addr("192.0.2.2:6000")).unwrap();
+    let pa = sim.add_endpoint(ha, Peer::new(a)).unwrap();
+    let pb = sim.add_endpoint(hb, Peer::new(b)).unwrap();
+    (sim, pa, pb)
+}
+
+#[test]
+fn offer_answer_connect_and_chat() {
+    let seed = seed_from_env_or(1);
+    let _report = SeedReporter::new(seed);
+    let (mut sim, pa, pb) = two_peers(seed, LinkConfig::perfect().latency(Duration::from_millis(10)));
+    let chat = peer(&mut sim, pa)
+        .rtc
+        .create_data_channel("chat", ChannelOptions::default())
+        .unwrap();
+    let start = sim.now();
+    negotiate(&mut sim, pa, pb);
+    assert_eq!(peer(&mut sim, pa).rtc.signaling_state(), SignalingState::Stable);
+    let ok = run_until(&mut sim, pa, pb, Duration::from_secs(10), |s| {
+        peer(s, pa).has(&Event::ChannelOpen {
+            id: chat,
+            label: "chat".into(),
+            protocol: String::new(),
+            remote: false,
+        }) && !peer(s, pb).opened().is_empty()
+    });
+    assert!(ok, "seed {seed}: no channel\n{sim:?}");
+    let connected = peer(&mut sim, pa)
+        .reached(PeerConnectionState::Connected)
+        .unwrap();
+    println!(
+        "connected in {:?} of virtual time (10 ms one way)",
+        connected - start
+    );
+    assert!(peer(&mut sim, pb).connected());
+    assert_eq!(peer(&mut sim, pa).rtc.dtls_state(), DtlsTransportState::Connected);
+
+    let remote_chat = peer(&mut sim, pb).opened()[0].0;
+    for i in 0..10 {
+        let text = format!("hello {i}");
+        peer(&mut sim, pa).rtc.send_text(chat, &text).unwrap();
+    }
+    peer(&mut sim, pb)
+        .rtc
+        .send(remote_chat, &[1, 2, 3], true)
+        .unwrap();
+    peer(&mut sim, pb).rtc.send(remote_chat, &[], true).unwrap();
+    let ok = run_until(&mut sim, pa, pb, Duration::from_secs(5), |s| {
+        peer(s, pb).messages(remote_chat).len() == 10 && peer(s, pa).messages(chat).len() == 2
+    });
+    assert!(ok, "seed {seed}: messages missing");
+    let got: Vec<String> = peer(&mut sim, pb)
+        .messages(remote_chat)
+        .into_iter()
+        .map(|(d, binary)| {
+            assert!(!binary);
+            String::from_utf8(d).unwrap()
+        })
+        .collect();
+    assert_eq!(got, (0..10).map(|i| format!("hello {i}")).collect::<Vec<_>>());
+    assert_eq!(
+        peer(&mut sim, pa).messages(chat),
+        vec![(vec![1, 2, 3], true), (vec![], true)]
+    );
+
+    // The answerer closes; both see the channel closed.
+    peer(&mut sim, pb).rtc.close_data_channel(remote_chat).unwrap();
+    let ok = run_until(&mut sim, pa, pb, Duration::from_secs(5), |s| {
+        peer(s, pa).has(&Event::ChannelClosed(chat)) && peer(s, pb).has(&Event::ChannelClosed(remote_chat))
+    });
+    assert!(ok, "seed {seed}: channel not closed");
+    assert!(peer(&mut sim, pa).rtc.send_text(chat, "late").is_err());
+
+    let stats = peer(&mut sim, pa).rtc.stats();
+    assert!(stats.dtls_cipher.is_some());
+    assert!(stats.selected_pair.is_some());
+    assert!(stats.transport.bytes_sent > 0 && stats.transport.bytes_received > 0);
+
+    // Closing the connection reaches the peer through DTLS close_notify.
+    peer(&mut sim, pa).rtc.close();
+    let ok = run_until(&mut sim, pa, pb, Duration::from_secs(5), |s| {
+        peer(s, pb).rtc.peer_connection_state() == PeerConnectionState::Closed
+    });
+    assert!(ok, "seed {seed}: close not seen by the peer");
+}
