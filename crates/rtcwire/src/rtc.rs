@@ -548,7 +548,7 @@ impl Rtc {
                     };
                     self.ice.set_role(role);
                 }
-                self.apply_remote_transport(&remote)?;
+                self.apply_remote_transport(&remote, true)?;
                 self.remote_offer = Some(remote);
                 self.set_signaling(SignalingState::HaveRemoteOffer);
                 self.pump_ice();
@@ -582,7 +582,7 @@ impl Rtc {
                 if remote.ice_lite && !self.ice.is_lite() {
                     self.ice.set_role(IceRole::Controlling);
                 }
-                if let Err(e) = self.apply_remote_transport(&remote) {
+                if let Err(e) = self.apply_remote_transport(&remote, false) {
                     self.local_offer = Some(offer);
                     return Err(e);
                 }
@@ -602,7 +602,7 @@ impl Rtc {
 
     /// Credentials and candidates of a remote description. A change of
     /// credentials is an ICE restart by the peer (RFC 8445 section 9).
-    fn apply_remote_transport(&mut self, remote: &Remote) -> Result<(), RtcError> {
+    fn apply_remote_transport(&mut self, remote: &Remote, is_offer: bool) -> Result<(), RtcError> {
         let credentials = Credentials {
             ufrag: remote.ufrag.clone(),
             pwd: remote.pwd.clone(),
@@ -612,7 +612,7 @@ impl Rtc {
             .map_err(|_| RtcError::Negotiation("ice-ufrag or ice-pwd out of RFC 8839's range"))?;
         let known = self.remote.as_ref().map(|r| (&r.ufrag, &r.pwd));
         if known != Some((&remote.ufrag, &remote.pwd)) {
-            if known.is_some() && self.local_offer.is_none() {
+            if known.is_some() && is_offer {
                 // The peer restarts: we restart too, with new credentials
                 // in our answer.
                 self.ice.restart(self.now);
