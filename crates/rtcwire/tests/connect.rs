@@ -105,3 +105,65 @@ fn offer_answer_connect_and_chat() {
     });
     assert!(ok, "seed {seed}: close not seen by the peer");
 }
+
+/// Two `Rtc`s wired back to back in memory, every datagram delivered at
+/// once and time moved only to the next timeout: the handshake finishes,
+/// and every drain of `poll_output` ends (nothing loops forever).
+#[test]
+fn in_memory_connect_drains_finitely() {
+    use rtcwire::{Input, Output, Receive, Transmit};
+    let mut now = Sim::new(1).now();
+    let mut a = Rtc::new(config(1, 0), now).unwrap();
+    let mut b = Rtc::new(config(2, 1), now).unwrap();
+    a.add_local_candidate(addr("10.0.0.1:5000")).unwrap();
+    b.add_local_candidate(addr("10.0.0.2:6000")).unwrap();
+    let chat = a.create_data_channel("chat", ChannelOptions::default()).unwrap();
+    let offer = a.create_offer().unwrap();
+    a.set_local_description(&offer).unwrap();
+    b.set_remote_description(&offer).unwrap();
+    let answer = b.create_answer().unwrap();
+    b.set_local_description(&answer).unwrap();
+    a.set_remote_description(&answer).unwrap();
+    fn drain(rtc: &mut Rtc, out: &mut Vec<Transmit>, events: &mut Vec<Event>) -> std::time::Instant {
+        for _ in 0..10_000 {
+            match rtc.poll_output().unwrap() {
+                Output::Transmit(t) => out.push(t),
+                Output::Event(e) => events.push(e),
+                Output::Timeout(at) => return at,
+            }
+        }
+        panic!(
+            "poll_output never returned Timeout; last events {:?}",
+            &events[events.len().saturating_sub(5)..]
+        );
+    }
+    let (mut ea, mut eb) = (Vec::new(), Vec::new());
+    let mut rounds = 0;
+    while !eb.iter().any(|e| matches!(e, Event::ChannelOpen { .. })) {
+        rounds += 1;
+        assert!(rounds < 1000, "no channel after 1000 rounds");
+        let (mut to_b, mut to_a) = (Vec::new(), Vec::new());
+        let ta = drain(&mut a, &mut to_b, &mut ea);
+        let tb = drain(&mut b, &mut to_a, &mut eb);
+        if to_a.is_empty() && to_b.is_empty() {
+            now = now.max(ta.min(tb));
+            a.handle_input(Input::Timeout(now)).unwrap();
+            b.handle_input(Input::Timeout(now)).unwrap();
+        }
+        for (rtc, list) in [(&mut b, to_b), (&mut a, to_a)] {
+            for t in list {
+                let r = Receive {
+                    source: t.source,
+                    destination: t.destination,
+                    contents: &t.contents,
+                };
+                rtc.handle_input(Input::Receive(now, r)).unwrap();
+            }
+        }
+    }
+    assert!(
+        ea.iter()
+            .any(|e| matches!(e, Event::ChannelOpen { id, .. } if *id == chat))
+            || rounds > 0
+    );
+}
