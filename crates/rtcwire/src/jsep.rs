@@ -459,7 +459,12 @@ fn media_answer_lines(sdp: &Parsed<'_>, m: &MediaDescription<'_>) -> Option<Stri
         Direction::SendRecv | Direction::SendOnly => "recvonly",
         _ => "inactive",
     };
-    let _ = write!(s, "a={direction}\r\na=rtcp-mux\r\na=rtcp-rsize\r\n");
+    let _ = write!(s, "a={direction}\r\na=rtcp-mux\r\n");
+    if m.attributes()
+        .any(|a| matches!(a, rtcwire_sdp::Attribute::RtcpRsize))
+    {
+        s.push_str("a=rtcp-rsize\r\n");
+    }
     let _ = write!(s, "a=rtpmap:{} {}/{}", pt, rtpmap.encoding, rtpmap.clock_rate);
     if let Some(ch) = rtpmap.channels {
         let _ = write!(s, "/{ch}");

@@ -342,7 +342,7 @@ fn answers_chromium_audio_video_data_offer() {
     let now = Sim::new(1).now();
     let mut rtc = Rtc::new(config(1, 0), now).unwrap();
     rtc.add_local_candidate(addr("127.0.0.1:4000")).unwrap();
-    rtc.set_remote_description(&SessionDescription::offer(text))
+    rtc.set_remote_description(&SessionDescription::offer(text.as_str()))
         .unwrap();
     let answer = rtc.create_answer().unwrap();
     rtc.set_local_description(&answer).unwrap();
@@ -368,6 +368,41 @@ fn answers_chromium_audio_video_data_offer() {
     rtc.create_data_channel("later", ChannelOptions::default())
         .unwrap();
     assert!(!rtc.is_negotiation_needed());
+
+    // The same offer without its data section: the first channel created
+    // afterwards needs a new offer, which keeps audio and video and adds data.
+    let media_only =
+        text[..text.find("m=application").unwrap()].replace("a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1");
+    let mut rtc = Rtc::new(config(2, 0), now).unwrap();
+    rtc.set_remote_description(&SessionDescription::offer(media_only))
+        .unwrap();
+    let answer = rtc.create_answer().unwrap();
+    assert!(!answer.sdp.contains("m=application"));
+    rtc.set_local_description(&answer).unwrap();
+    assert!(!rtc.is_negotiation_needed());
+    rtc.create_data_channel("chat", ChannelOptions::default())
+        .unwrap();
+    assert!(rtc.is_negotiation_needed());
+    let mut events = Vec::new();
+    while let Ok(rtcwire::Output::Event(e)) = rtc.poll_output() {
+        events.push(e);
+    }
+    assert!(events.contains(&Event::NegotiationNeeded));
+    let offer = rtc.create_offer().unwrap();
+    let parsed = rtcwire_sdp::SessionDescription::parse(&offer.sdp).unwrap();
+    let mids: Vec<&str> = parsed.media.iter().filter_map(|m| m.mid()).collect();
+    assert_eq!(mids, ["0", "1", "2"]);
+    assert_eq!(parsed.media[2].media, "application");
+    // After the first exchange, the DTLS role stays: we were active.
+    assert_eq!(
+        parsed.setup_for(&parsed.media[0]),
+        Some(rtcwire_sdp::Setup::Active)
+    );
+    rtc.set_local_description(&offer).unwrap();
+    assert_eq!(rtc.signaling_state(), rtcwire::SignalingState::HaveLocalOffer);
+    rtc.set_local_description(&SessionDescription::rollback())
+        .unwrap();
+    assert_eq!(rtc.signaling_state(), rtcwire::SignalingState::Stable);
 }
 
 /// Wrong fingerprint: DTLS fails and so does the connection.
