@@ -145,7 +145,8 @@ pub struct ChannelData {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
-    /// A local candidate to send to the peer (trickle).
+    /// A local candidate to send to the peer (trickle): one learned after
+    /// the local description was applied (those known before are in it).
     IceCandidate(IceCandidate),
     /// W3C `icegatheringstatechange`.
     IceGatheringStateChange(IceGatheringState),

@@ -169,6 +169,8 @@ pub struct Rtc {
     /// The peer's current description.
     remote: Option<Remote>,
     negotiated_once: bool,
+    /// A local description was applied: new local candidates trickle.
+    local_description_applied: bool,
     negotiation_needed: bool,
     /// `a=setup` we state in our next description.
     dtls_role: Option<Role>,
@@ -240,6 +242,7 @@ impl Rtc {
             remote_offer: None,
             remote: None,
             negotiated_once: false,
+            local_description_applied: false,
             negotiation_needed: false,
             dtls_role: None,
             channels: BTreeMap::new(),
@@ -466,6 +469,7 @@ impl Rtc {
                     ));
                 }
                 let created = self.take_created(description)?;
+                self.local_description_applied = true;
                 if self.ice_restart {
                     self.ice.restart(self.now);
                     self.ice.set_local_credentials(created.credentials.clone())?;
@@ -485,6 +489,7 @@ impl Rtc {
                     return Err(RtcError::InvalidState("a local answer needs have-remote-offer"));
                 }
                 let created = self.take_created(description)?;
+                self.local_description_applied = true;
                 let Some(remote) = self.remote_offer.take() else {
                     return Err(RtcError::InvalidState("no remote offer"));
                 };
@@ -1087,12 +1092,16 @@ impl Rtc {
                         self.gathering = IceGatheringState::Gathering;
                         self.push_event(Event::IceGatheringStateChange(IceGatheringState::Gathering));
                     }
-                    let (sdp_mid, index) = self.tagged_mid();
-                    self.push_event(Event::IceCandidate(IceCandidate {
-                        candidate,
-                        sdp_mid,
-                        sdp_m_line_index: index,
-                    }));
+                    // JSEP: candidates trickle once a local description is
+                    // applied; earlier ones are in that description.
+                    if self.local_description_applied {
+                        let (sdp_mid, index) = self.tagged_mid();
+                        self.push_event(Event::IceCandidate(IceCandidate {
+                            candidate,
+                            sdp_mid,
+                            sdp_m_line_index: index,
+                        }));
+                    }
                 }
                 IceEvent::GatheringComplete if self.gathering != IceGatheringState::Complete => {
                     self.gathering = IceGatheringState::Complete;
