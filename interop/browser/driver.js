@@ -13,6 +13,7 @@ const { chromium } = require('playwright-core');
 const USAGE = `usage:
   node driver.js loopback-throughput [--mib N] [--chunk BYTES] [--high-water BYTES] [--timeout S]
   node driver.js signal-files offerer|answerer --offer FILE --answer FILE [--timeout S] [--message TEXT] [--media]
+  node driver.js control [--timeout S]
 common: [--chromium PATH] [--allow-any-netns]`;
 
 const log = (...a) => console.error(`[driver ${new Date().toISOString().slice(11, 23)}]`, ...a);
@@ -99,6 +100,42 @@ const CHROMIUM_ARGS = [
   '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
 ];
 
+// Mode c: `control`. The page is driven by another program (rtcwire's
+// interop test) through JSON lines: each line on stdin is a command
+// {"id": N, "op": ..., ...} run by window.control(cmd) in the page, one at a
+// time in arrival order; its reply is {"id": N, "ok": true, "result": ...}
+// or {"id": N, "ok": false, "error": "..."} on stdout. Whatever the page
+// reports on its own (candidates, channel events, messages) comes as
+// {"ev": ...} lines in between. Ends when stdin closes.
+async function control(page, browser) {
+  const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+  await page.exposeFunction('emit', (obj) => out(obj));
+  log(`chromium ${browser.version()}; control`);
+  out({ ev: 'ready', version: browser.version() });
+  const readline = require('readline');
+  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    let cmd;
+    try {
+      cmd = JSON.parse(line);
+    } catch (e) {
+      out({ id: null, ok: false, error: `bad JSON: ${e.message}` });
+      continue;
+    }
+    try {
+      const result = await page.evaluate((c) => window.control(c), cmd);
+      out({ id: cmd.id, ok: true, result: result ?? null });
+    } catch (e) {
+      const error = String(e && e.message ? e.message : e).split('\n')[0];
+      log(`command ${cmd.op} failed: ${error}`);
+      out({ id: cmd.id, ok: false, error });
+    }
+  }
+  log('stdin closed; stopping');
+  return 0;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const mode = opts.positional[0];
@@ -127,6 +164,9 @@ async function main() {
         media: Boolean(opts.media),
       },
     };
+  } else if (mode === 'control') {
+    timeoutS = Number(opts.timeout ?? 120);
+    call = null;
   } else {
     usage(mode ? `unknown mode ${mode}` : 'missing mode');
   }
@@ -153,6 +193,7 @@ async function main() {
     await page.exposeFunction('writeFileAtomic', writeFileAtomic);
     await page.exposeFunction('readFileWhenExists', readFileWhenExists);
     await page.goto(url);
+    if (call === null) return await control(page, browser);
     log(`chromium ${browser.version()}; ${mode} ${JSON.stringify(call.arg)}`);
     const result = await page.evaluate(({ fn, arg }) => window[fn](arg), call);
     process.stdout.write(JSON.stringify(result) + '\n');

@@ -1,0 +1,916 @@
+//! rtcwire against headless Chromium (Debian's `chromium`, driven by
+//! playwright-core through `interop/browser/driver.js control`), which
+//! nobody here wrote: both offer directions (so both DTLS roles), trickled
+//! and complete SDP, audio and video m-lines next to the data channel, the
+//! data-channel message matrix (0 B to 256 KiB, text and binary), 1,000
+//! ordered messages, unordered, max-retransmits=0 and negotiated channels
+//! side by side, closing from either side, and 100 MiB from Chromium to
+//! rtcwire next to the same transfer Chromium to Chromium.
+//!
+//! Chromium must run in a loopback-only network namespace (INTEROP.md):
+//! each test creates one, then runs this very test binary again inside it
+//! (`ip netns exec`) with [`INSIDE`] set. That run starts the driver (which
+//! starts Chromium) and drives the page with JSON lines on the driver's
+//! stdin; the page reports candidates, channel events and message digests
+//! as JSON lines on its stdout. rtcwire runs in the test process on a UDP
+//! socket on 127.0.0.1. Every wait is for an event, with a deadline that
+//! fails the test.
+//!
+//! Messages are generated on both sides from (sequence number, length,
+//! binary) by the same function ([`pattern`] here, `pattern` in page.html);
+//! the page reports what it receives as length and FNV-1a hash.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{SocketAddr, UdpSocket};
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
+
+use rtcwire::{
+    ChannelId, ChannelOptions, DtlsTransportState, Event, Input, Output, PeerConnectionState, Receive, Rtc,
+    RtcConfig, SdpType, SessionDescription,
+};
+use rtcwire_interop::{LinePeer, repo_root, require_tool};
+use serde_json::{Value, json};
+
+/// Set in the environment of the run inside the namespace.
+const INSIDE: &str = "RTCWIRE_CHROMIUM_INSIDE";
+/// Deadline of one step (a reply, an event).
+const STEP: Duration = Duration::from_secs(20);
+/// Deadline of a run inside the namespace, seen from outside.
+const OUTER_LIMIT: Duration = Duration::from_secs(240);
+/// The bulk transfer.
+const BULK_BYTES: usize = 100 * 1024 * 1024;
+/// Its message size.
+const BULK_CHUNK: usize = 65536;
+
+/// One Chromium at a time: the throughput test measures, and the machine
+/// has two cores.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Outside the namespace: creates it, runs `test` again inside it and
+/// checks that it passed; returns false. Inside: returns true (the caller
+/// runs the test's body).
+fn inside_namespace(test: &str) -> bool {
+    if std::env::var_os(INSIDE).is_some() {
+        return true;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    require_tool("ip");
+    require_tool("node");
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").is_file(),
+        "/usr/bin/chromium is missing (Debian package chromium): run scripts/install-deps (scripts/test does)"
+    );
+    let browser = repo_root().join("interop/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir(),
+        "{}/node_modules is missing: run scripts/install-deps (scripts/test does), which runs npm ci there",
+        browser.display()
+    );
+    let ns = Netns::create(&format!("rtcwire-chromium-{}", std::process::id()));
+    ns.run(&["ip", "link", "set", "lo", "up"]);
+
+    let exe = std::env::current_exe().expect("path of this test binary");
+    let mut command = Command::new("ip");
+    command
+        .args(["netns", "exec", &ns.name])
+        .arg(exe)
+        .args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"])
+        .env(INSIDE, "1");
+    let mut inner = LinePeer::spawn(command);
+    let deadline = Instant::now() + OUTER_LIMIT;
+    let mut ran = false;
+    loop {
+        match inner.recv(deadline) {
+            Ok(line) => {
+                ran |= line.starts_with("test result: ok. 1 passed");
+                println!("[{}] {line}", ns.name);
+                if line.starts_with("throughput") || line.starts_with("connect") {
+                    eprintln!("{line}");
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "the run inside {} did not finish within {OUTER_LIMIT:?}; its stderr:\n{}",
+                ns.name,
+                inner.stderr_tail(80)
+            ),
+        }
+    }
+    let status = inner.wait().expect("wait for the run inside the namespace");
+    assert!(
+        status.success(),
+        "the run inside {} failed ({status}); its stderr:\n{}",
+        ns.name,
+        inner.stderr_tail(80)
+    );
+    assert!(ran, "the run inside {} did not run {test}", ns.name);
+    false
+}
+
+/// A network namespace with only a loopback interface; its processes are
+/// killed and it is deleted on drop, also when the test fails.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn create(name: &str) -> Netns {
+        let out = Command::new("ip")
+            .args(["netns", "add", name])
+            .output()
+            .expect("run `ip netns add`");
+        assert!(
+            out.status.success(),
+            "`ip netns add {name}` failed (the test needs root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Netns {
+            name: name.to_owned(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .output()
+            .expect("run `ip netns exec`");
+        assert!(
+            out.status.success(),
+            "`ip netns exec {} {}` failed: {}",
+            self.name,
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Whatever still runs in it was started by this test (Chromium, if
+        // the inner run was killed on the deadline).
+        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.name]).output() {
+            let pids = String::from_utf8_lossy(&out.stdout);
+            let pids: Vec<&str> = pids.split_whitespace().collect();
+            if !pids.is_empty() {
+                let _ = Command::new("kill").arg("-KILL").args(&pids).output();
+            }
+        }
+        let _ = Command::new("ip").args(["netns", "delete", &self.name]).output();
+    }
+}
+
+/// The bytes of message `seq`: the same function as `pattern` in page.html
+/// (text is lowercase ASCII).
+fn pattern(seq: usize, len: usize, binary: bool) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            if binary {
+                ((seq * 31 + i * 7) & 0xff) as u8
+            } else {
+                b'a' + ((seq * 7 + i) % 26) as u8
+            }
+        })
+        .collect()
+}
+
+/// 32-bit FNV-1a, as the page reports received messages.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .fold(0x811c_9dc5_u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// A message both sides can generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Msg {
+    seq: usize,
+    len: usize,
+    binary: bool,
+}
+
+impl Msg {
+    fn bytes(self) -> Vec<u8> {
+        pattern(self.seq, self.len, self.binary)
+    }
+    fn json(self) -> Value {
+        json!({"seq": self.seq, "len": self.len, "binary": self.binary})
+    }
+    /// What the page reports when it receives this message.
+    fn digest(self) -> (bool, usize, u32) {
+        (self.binary, self.len, fnv1a(&self.bytes()))
+    }
+}
+
+/// The message-size matrix: 0 B, 1 B, 1 KiB, 64 KiB and 256 KiB (Chromium's
+/// max-message-size), text and binary.
+fn matrix(first_seq: usize) -> Vec<Msg> {
+    let mut v = Vec::new();
+    for len in [0, 1, 1024, 65536, 262_144] {
+        for binary in [false, true] {
+            v.push(Msg {
+                seq: first_seq + v.len(),
+                len,
+                binary,
+            });
+        }
+    }
+    v
+}
+
+/// `n` messages of varied small sizes, text and binary alternating.
+fn many(first_seq: usize, n: usize) -> Vec<Msg> {
+    (first_seq..first_seq + n)
+        .map(|seq| Msg {
+            seq,
+            len: (seq * 37) % 1500,
+            binary: seq % 2 == 1,
+        })
+        .collect()
+}
+
+/// rtcwire on a UDP socket and the page behind the driver, pumped together.
+struct Session {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    page: LinePeer,
+    next_id: u64,
+    /// Replies to commands nobody waits for (candidates): checked for errors.
+    unawaited: HashSet<u64>,
+    replies: HashMap<u64, Result<Value, String>>,
+    page_events: VecDeque<Value>,
+    rtc_events: VecDeque<Event>,
+    /// Forward candidates between the two as they come (trickle).
+    trickle: bool,
+    page_has_remote: bool,
+    held: Vec<Value>,
+    /// Messages on this channel are counted, not queued (the bulk transfer).
+    bulk: Option<Bulk>,
+    timeout: Instant,
+    buf: Vec<u8>,
+    started: Instant,
+    /// When the offer was made.
+    offered: Instant,
+}
+
+struct Bulk {
+    id: ChannelId,
+    bytes: usize,
+    messages: usize,
+    last: Option<Instant>,
+    bad: usize,
+}
+
+impl Session {
+    fn start(trickle: bool, media: bool) -> Session {
+        let started = Instant::now();
+        let mut command = Command::new("node");
+        command
+            .arg(repo_root().join("interop/browser/driver.js"))
+            .args(["control", "--timeout", "200"]);
+        let page = LinePeer::spawn(command);
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let local = socket.local_addr().expect("local address");
+        let rtc = Rtc::new(RtcConfig::default(), Instant::now()).expect("Rtc::new");
+        let mut s = Session {
+            rtc,
+            socket,
+            local,
+            page,
+            next_id: 1,
+            unawaited: HashSet::new(),
+            replies: HashMap::new(),
+            page_events: VecDeque::new(),
+            rtc_events: VecDeque::new(),
+            trickle,
+            page_has_remote: false,
+            held: Vec::new(),
+            bulk: None,
+            timeout: Instant::now(),
+            buf: vec![0; 65536],
+            started,
+            offered: started,
+        };
+        let version = s.wait_page("the driver to be ready", Duration::from_secs(30), |e| {
+            (e["ev"] == "ready").then(|| e["version"].clone())
+        });
+        println!("chromium {version}");
+        s.call(json!({"op": "init", "media": media}));
+        s.rtc
+            .add_local_candidate(s.local)
+            .expect("add_local_candidate");
+        s
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "{what}\nrtcwire: {:?}, dtls {:?}, stats {:?}\nunread page events: {:?}\nunread rtcwire events: {:?}\ndriver stderr:\n{}",
+            self.rtc.peer_connection_state(),
+            self.rtc.dtls_state(),
+            self.rtc.stats(),
+            self.page_events.iter().take(20).collect::<Vec<_>>(),
+            self.rtc_events.iter().take(20).collect::<Vec<_>>(),
+            self.page.stderr_tail(60)
+        )
+    }
+
+    fn send_command(&mut self, mut cmd: Value) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        cmd["id"] = json!(id);
+        if self.page.send(&cmd.to_string()).is_err() {
+            self.fail("the driver's stdin closed");
+        }
+        id
+    }
+
+    /// Runs a command in the page and returns its result.
+    fn call(&mut self, cmd: Value) -> Value {
+        let op = cmd["op"].as_str().unwrap_or("?").to_owned();
+        let id = self.send_command(cmd);
+        let deadline = Instant::now() + STEP;
+        loop {
+            if let Some(reply) = self.replies.remove(&id) {
+                match reply {
+                    Ok(v) => return v,
+                    Err(e) => self.fail(&format!("page command {op} failed: {e}")),
+                }
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!("no reply to page command {op} within {STEP:?}"));
+            }
+            self.pump(deadline);
+        }
+    }
+
+    /// Sends a command and does not wait for its reply (a failure still
+    /// fails the test when it comes).
+    fn post(&mut self, cmd: Value) {
+        let id = self.send_command(cmd);
+        self.unawaited.insert(id);
+    }
+
+    fn forward_candidate_to_page(&mut self, c: Value) {
+        if self.page_has_remote {
+            self.post(c);
+        } else {
+            self.held.push(c);
+        }
+    }
+
+    /// The page now has our description: candidates held for it can go.
+    fn page_got_remote(&mut self) {
+        self.page_has_remote = true;
+        for c in std::mem::take(&mut self.held) {
+            self.post(c);
+        }
+    }
+
+    /// One round: rtcwire's output, the page's lines, one datagram or the
+    /// passing of time (waiting until `until` at most).
+    fn pump(&mut self, until: Instant) {
+        loop {
+            match self.rtc.poll_output() {
+                Ok(Output::Transmit(t)) => {
+                    assert_eq!(t.source, self.local);
+                    if let Err(e) = self.socket.send_to(&t.contents, t.destination) {
+                        eprintln!("send_to {}: {e}", t.destination);
+                    }
+                }
+                Ok(Output::Event(e)) => self.on_rtc_event(e),
+                Ok(Output::Timeout(at)) => {
+                    self.timeout = at;
+                    break;
+                }
+                Err(e) => self.fail(&format!("poll_output: {e}")),
+            }
+        }
+        loop {
+            match self.page.try_recv() {
+                Ok(line) => self.on_page_line(&line),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => self.fail("the driver exited"),
+            }
+        }
+        let now = Instant::now();
+        if now >= self.timeout {
+            self.rtc.handle_input(Input::Timeout(now)).expect("handle timeout");
+            return;
+        }
+        // Short waits: the page's lines arrive on another channel.
+        let wait = self
+            .timeout
+            .min(until)
+            .saturating_duration_since(now)
+            .clamp(Duration::from_micros(200), Duration::from_millis(2));
+        self.socket.set_read_timeout(Some(wait)).expect("set_read_timeout");
+        match self.socket.recv_from(&mut self.buf) {
+            Ok((n, source)) => {
+                let input = Input::Receive(
+                    Instant::now(),
+                    Receive {
+                        source,
+                        destination: self.local,
+                        contents: &self.buf[..n],
+                    },
+                );
+                self.rtc.handle_input(input).expect("handle datagram");
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(e) => self.fail(&format!("recv_from: {e}")),
+        }
+    }
+
+    fn on_rtc_event(&mut self, e: Event) {
+        match e {
+            Event::IceCandidate(c) if self.trickle => {
+                self.forward_candidate_to_page(json!({
+                    "op": "candidate",
+                    "candidate": c.candidate,
+                    "sdpMid": c.sdp_mid,
+                    "sdpMLineIndex": c.sdp_m_line_index,
+                }));
+            }
+            Event::ChannelData(d) if self.bulk.as_ref().is_some_and(|b| b.id == d.id) => {
+                let b = self.bulk.as_mut().expect("bulk");
+                if !d.binary || d.data.iter().enumerate().any(|(i, &x)| x != (i & 0xff) as u8) {
+                    b.bad += 1;
+                }
+                b.bytes += d.data.len();
+                b.messages += 1;
+                b.last = Some(Instant::now());
+            }
+            e => self.rtc_events.push_back(e),
+        }
+    }
+
+    fn on_page_line(&mut self, line: &str) {
+        let v: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => self.fail(&format!("driver wrote a line that is not JSON ({e}): {line}")),
+        };
+        if let (Some(id), None) = (v.get("id").and_then(Value::as_u64), v.get("ev")) {
+            let reply = if v["ok"] == true {
+                Ok(v["result"].clone())
+            } else {
+                Err(v["error"].as_str().unwrap_or("?").to_owned())
+            };
+            if self.unawaited.remove(&id) {
+                if let Err(e) = reply {
+                    self.fail(&format!("page command #{id} failed: {e}"));
+                }
+            } else {
+                self.replies.insert(id, reply);
+            }
+            return;
+        }
+        if v["ev"] == "candidate" && self.trickle {
+            let c = v["candidate"].as_str().unwrap_or("");
+            if let Err(e) = self.rtc.add_remote_candidate(c) {
+                self.fail(&format!("add_remote_candidate({c:?}): {e}"));
+            }
+        }
+        self.page_events.push_back(v);
+    }
+
+    /// Waits for the first queued rtcwire event `f` accepts, and takes it.
+    fn wait_rtc<T>(&mut self, what: &str, mut f: impl FnMut(&Event) -> Option<T>) -> T {
+        let deadline = Instant::now() + STEP;
+        loop {
+            if let Some((i, t)) = self.rtc_events.iter().enumerate().find_map(|(i, e)| f(e).map(|t| (i, t))) {
+                self.rtc_events.remove(i);
+                return t;
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!("rtcwire: no {what} within {STEP:?}"));
+            }
+            self.pump(deadline);
+        }
+    }
+
+    /// Waits for the first queued page event `f` accepts, and takes it.
+    fn wait_page<T>(&mut self, what: &str, limit: Duration, mut f: impl FnMut(&Value) -> Option<T>) -> T {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some((i, t)) = self.page_events.iter().enumerate().find_map(|(i, e)| f(e).map(|t| (i, t))) {
+                self.page_events.remove(i);
+                return t;
+            }
+            if Instant::now() > deadline {
+                self.fail(&format!("page: no {what} within {limit:?}"));
+            }
+            self.pump(deadline);
+        }
+    }
+
+    /// Waits until the rtcwire channel `label` opened; returns its id.
+    fn rtc_open(&mut self, label: &str) -> ChannelId {
+        self.wait_rtc(&format!("ChannelOpen of {label}"), |e| match e {
+            Event::ChannelOpen { id, label: l, .. } if l == label => Some(*id),
+            _ => None,
+        })
+    }
+
+    fn page_open(&mut self, label: &str) {
+        self.wait_page(&format!("open of {label}"), STEP, |e| {
+            (e["ev"] == "open" && e["label"] == label).then_some(())
+        });
+    }
+
+    /// The page sends `msgs` on `label`; rtcwire must receive exactly them
+    /// (in order if `ordered`).
+    fn page_to_rtc(&mut self, label: &str, id: ChannelId, msgs: &[Msg], ordered: bool) {
+        let list: Vec<Value> = msgs.iter().map(|m| m.json()).collect();
+        self.call(json!({"op": "send", "label": label, "messages": list}));
+        let mut got = Vec::new();
+        for _ in msgs {
+            got.push(self.wait_rtc(&format!("message on {label} ({} so far)", got.len()), |e| match e {
+                Event::ChannelData(d) if d.id == id => Some((d.binary, d.data.clone())),
+                _ => None,
+            }));
+        }
+        let mut want: Vec<(bool, Vec<u8>)> = msgs.iter().map(|m| (m.binary, m.bytes())).collect();
+        if !ordered {
+            got.sort();
+            want.sort();
+        }
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                g == w,
+                "{label}: message {i} from Chromium: got {} bytes binary={}, want {} bytes binary={}",
+                g.1.len(),
+                g.0,
+                w.1.len(),
+                w.0
+            );
+        }
+    }
+
+    /// rtcwire sends `msgs` on `label`; the page must receive exactly them.
+    fn rtc_to_page(&mut self, label: &str, id: ChannelId, msgs: &[Msg], ordered: bool) {
+        for m in msgs {
+            if let Err(e) = self.rtc.send(id, &m.bytes(), m.binary) {
+                self.fail(&format!("rtcwire send on {label} ({m:?}): {e}"));
+            }
+        }
+        self.expect_page_messages(label, msgs, ordered);
+    }
+
+    fn expect_page_messages(&mut self, label: &str, msgs: &[Msg], ordered: bool) {
+        let mut got = Vec::new();
+        for _ in msgs {
+            let n = got.len();
+            got.push(self.wait_page(&format!("message on {label} ({n} so far)"), STEP, |e| {
+                (e["ev"] == "message" && e["label"] == label).then(|| {
+                    (
+                        e["binary"].as_bool().unwrap_or(false),
+                        e["len"].as_u64().unwrap_or(u64::MAX) as usize,
+                        e["fnv"].as_u64().unwrap_or(0) as u32,
+                    )
+                })
+            }));
+        }
+        let mut want: Vec<(bool, usize, u32)> = msgs.iter().map(|m| m.digest()).collect();
+        if !ordered {
+            got.sort();
+            want.sort();
+        }
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g, w, "{label}: message {i} from rtcwire: (binary, len, fnv) got {g:?}, want {w:?}");
+        }
+    }
+
+    /// Chromium offers, rtcwire answers (rtcwire is the DTLS client).
+    fn chromium_offers(&mut self, complete: bool) {
+        self.offered = Instant::now();
+        let offer = self.call(json!({"op": "offer", "complete": complete}));
+        let offer = offer.as_str().expect("offer SDP").to_owned();
+        if complete {
+            assert!(offer.contains("a=candidate:"), "complete offer without candidates:\n{offer}");
+        }
+        self.rtc
+            .set_remote_description(&SessionDescription::offer(offer.clone()))
+            .unwrap_or_else(|e| panic!("set_remote_description(Chromium's offer): {e}\n{offer}"));
+        let answer = self.rtc.create_answer().expect("create_answer");
+        self.rtc.set_local_description(&answer).expect("set_local_description");
+        assert_eq!(answer.kind, SdpType::Answer);
+        assert!(answer.sdp.contains("a=setup:active"), "rtcwire's answer:\n{}", answer.sdp);
+        let sdp = self.signalled(&answer.sdp);
+        self.call(json!({"op": "remote", "type": "answer", "sdp": sdp}));
+        self.page_got_remote();
+    }
+
+    /// rtcwire offers, Chromium answers `active` (rtcwire is the DTLS server).
+    fn rtcwire_offers(&mut self, complete: bool) {
+        self.offered = Instant::now();
+        let offer = self.rtc.create_offer().expect("create_offer");
+        self.rtc.set_local_description(&offer).expect("set_local_description");
+        let sdp = self.signalled(&offer.sdp);
+        self.page_got_remote();
+        let answer = self.call(json!({"op": "remote", "type": "offer", "sdp": sdp, "complete": complete}));
+        let answer = answer.as_str().expect("answer SDP").to_owned();
+        assert!(answer.contains("a=setup:active"), "Chromium's answer:\n{answer}");
+        if complete {
+            assert!(answer.contains("a=candidate:"), "complete answer without candidates:\n{answer}");
+        }
+        self.rtc
+            .set_remote_description(&SessionDescription::answer(answer.clone()))
+            .unwrap_or_else(|e| panic!("set_remote_description(Chromium's answer): {e}\n{answer}"));
+    }
+
+    /// Our SDP as the page gets it: with trickle, without candidates (they
+    /// go one by one through addIceCandidate).
+    fn signalled(&self, sdp: &str) -> String {
+        if !self.trickle {
+            assert!(sdp.contains("a=candidate:"), "complete SDP without candidates:\n{sdp}");
+            return sdp.to_owned();
+        }
+        sdp.split_inclusive('\n')
+            .filter(|l| !l.starts_with("a=candidate:") && !l.starts_with("a=end-of-candidates"))
+            .collect()
+    }
+
+    /// Both ends of `main` open and the connection up; prints the time.
+    fn connected(&mut self, name: &str, main: Option<ChannelId>) -> ChannelId {
+        let id = self.rtc_open("main");
+        if let Some(m) = main {
+            assert_eq!(id, m);
+        }
+        self.page_open("main");
+        let ms = self.offered.elapsed().as_secs_f64() * 1000.0;
+        let launch = (self.offered - self.started).as_secs_f64() * 1000.0;
+        assert_eq!(self.rtc.peer_connection_state(), PeerConnectionState::Connected);
+        assert_eq!(self.rtc.dtls_state(), DtlsTransportState::Connected);
+        let state = self.call(json!({"op": "state"}));
+        println!(
+            "connect {name}: {ms:.0} ms from creating the offer to both ends of the channel open (Chromium launch before: {launch:.0} ms); Chromium: {state}"
+        );
+        id
+    }
+
+    fn shutdown(mut self) {
+        self.call(json!({"op": "shutdown"}));
+        self.page.close_stdin();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match self.page.recv(deadline) {
+                Ok(_) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => self.fail("the driver did not exit"),
+            }
+        }
+        let status = self.page.wait().expect("wait for the driver");
+        assert!(status.success(), "driver: {status}\n{}", self.page.stderr_tail(40));
+    }
+}
+
+/// Everything after the connection: the matrix, 1,000 ordered messages, more
+/// channels of every kind at once, closing from both sides.
+fn exercise(s: &mut Session, main: ChannelId) {
+    // The matrix, both ways, on the reliable ordered channel.
+    s.page_to_rtc("main", main, &matrix(0), true);
+    s.rtc_to_page("main", main, &matrix(100), true);
+    // 1,000 messages in order, both ways.
+    s.page_to_rtc("main", main, &many(1000, 1000), true);
+    s.rtc_to_page("main", main, &many(3000, 1000), true);
+
+    // More channels: Chromium opens an unordered one and one with
+    // max-retransmits 0, rtcwire two reliable ones, and both a negotiated
+    // one with id 300.
+    s.call(json!({"op": "channel", "label": "unordered", "ordered": false}));
+    s.call(json!({"op": "channel", "label": "rexmit0", "maxRetransmits": 0, "protocol": "p0"}));
+    let neg_page = s.call(json!({"op": "channel", "label": "negotiated", "negotiatedId": 300}));
+    assert_eq!(neg_page["stream"], 300);
+    let rtc_a = s
+        .rtc
+        .create_data_channel("rtc-a", ChannelOptions::default())
+        .expect("create rtc-a");
+    let rtc_b = s
+        .rtc
+        .create_data_channel(
+            "rtc-b",
+            ChannelOptions {
+                ordered: false,
+                protocol: "from-rtcwire".into(),
+                ..ChannelOptions::default()
+            },
+        )
+        .expect("create rtc-b");
+    let neg = s
+        .rtc
+        .create_data_channel(
+            "negotiated",
+            ChannelOptions {
+                negotiated: Some(300),
+                ..ChannelOptions::default()
+            },
+        )
+        .expect("create the negotiated channel");
+    let unordered = s.rtc_open("unordered");
+    let rexmit0 = s.rtc_open("rexmit0");
+    assert!(!s.rtc.channel_options(unordered).expect("options").ordered);
+    let o = s.rtc.channel_options(rexmit0).expect("options").clone();
+    assert_eq!((o.max_retransmits, o.protocol.as_str()), (Some(0), "p0"));
+    assert_eq!(s.rtc_open("rtc-a"), rtc_a);
+    assert_eq!(s.rtc_open("rtc-b"), rtc_b);
+    assert_eq!(s.rtc_open("negotiated"), neg);
+    assert_eq!(s.rtc.channel_stream_id(neg), Some(300));
+    for label in ["unordered", "rexmit0", "negotiated"] {
+        s.page_open(label);
+    }
+    for label in ["rtc-a", "rtc-b"] {
+        let d = s.wait_page(&format!("datachannel {label}"), STEP, |e| {
+            (e["ev"] == "datachannel" && e["label"] == label).then(|| e.clone())
+        });
+        if label == "rtc-b" {
+            assert_eq!((d["ordered"].as_bool(), d["protocol"].as_str()), (Some(false), Some("from-rtcwire")));
+        }
+        s.page_open(label);
+    }
+
+    // Several channels at once: everything is sent before anything is awaited.
+    let chans = [
+        ("unordered", unordered, false),
+        ("rexmit0", rexmit0, true),
+        ("negotiated", neg, true),
+        ("rtc-a", rtc_a, true),
+        ("rtc-b", rtc_b, false),
+    ];
+    let mut sent = Vec::new();
+    for (k, &(label, id, ordered)) in chans.iter().enumerate() {
+        let to_rtc = many(10_000 + 1000 * k, 100);
+        let to_page = many(20_000 + 1000 * k, 100);
+        let list: Vec<Value> = to_rtc.iter().map(|m| m.json()).collect();
+        s.post(json!({"op": "send", "label": label, "messages": list}));
+        for m in &to_page {
+            if let Err(e) = s.rtc.send(id, &m.bytes(), m.binary) {
+                s.fail(&format!("rtcwire send on {label}: {e}"));
+            }
+        }
+        sent.push((label, id, ordered, to_rtc, to_page));
+    }
+    for (label, id, ordered, to_rtc, to_page) in &sent {
+        let mut got = Vec::new();
+        for _ in to_rtc {
+            got.push(s.wait_rtc(&format!("message on {label}"), |e| match e {
+                Event::ChannelData(d) if d.id == *id => Some((d.binary, d.data.clone())),
+                _ => None,
+            }));
+        }
+        let mut want: Vec<(bool, Vec<u8>)> = to_rtc.iter().map(|m| (m.binary, m.bytes())).collect();
+        if !ordered {
+            got.sort();
+            want.sort();
+        }
+        assert!(got == want, "{label}: the 100 messages from Chromium differ");
+        s.expect_page_messages(label, to_page, *ordered);
+    }
+
+    // Chromium closes rtc-a (rtcwire's); rtcwire closes unordered (Chromium's).
+    s.call(json!({"op": "close", "label": "rtc-a"}));
+    s.wait_rtc("ChannelClosed of rtc-a", |e| (*e == Event::ChannelClosed(rtc_a)).then_some(()));
+    s.wait_page("close of rtc-a", STEP, |e| (e["ev"] == "close" && e["label"] == "rtc-a").then_some(()));
+    s.rtc.close_data_channel(unordered).expect("close unordered");
+    s.wait_page("close of unordered", STEP, |e| {
+        (e["ev"] == "close" && e["label"] == "unordered").then_some(())
+    });
+    s.wait_rtc("ChannelClosed of unordered", |e| (*e == Event::ChannelClosed(unordered)).then_some(()));
+    // The others still work.
+    s.page_to_rtc("main", main, &many(50_000, 10), true);
+    s.rtc_to_page("rtc-b", rtc_b, &many(51_000, 10), false);
+}
+
+/// Chromium offers audio, video and a data channel with trickled
+/// candidates; rtcwire answers (DTLS client).
+#[test]
+#[ignore = "needs headless Chromium, node and root (network namespaces): scripts/test installs them and runs the interop tests"]
+fn chromium_offers_media_and_data_trickle_rtcwire_answers() {
+    if !inside_namespace("chromium_offers_media_and_data_trickle_rtcwire_answers") {
+        return;
+    }
+    let mut s = Session::start(true, true);
+    s.call(json!({"op": "channel", "label": "main"}));
+    s.chromium_offers(false);
+    let main = s.connected("chromium-offers trickle", None);
+    exercise(&mut s, main);
+    let media = s.rtc.stats().media;
+    println!("media received from Chromium: {media:?}");
+    assert!(media.rtp_packets_received > 0, "no SRTP packet authenticated: {media:?}");
+    s.shutdown();
+}
+
+/// rtcwire offers a data channel with complete SDP; Chromium answers
+/// `active` (rtcwire is the DTLS server) with a complete answer.
+#[test]
+#[ignore = "needs headless Chromium, node and root (network namespaces): scripts/test installs them and runs the interop tests"]
+fn rtcwire_offers_complete_sdp_chromium_answers() {
+    if !inside_namespace("rtcwire_offers_complete_sdp_chromium_answers") {
+        return;
+    }
+    let mut s = Session::start(false, false);
+    let main = s
+        .rtc
+        .create_data_channel("main", ChannelOptions::default())
+        .expect("create main");
+    s.rtcwire_offers(true);
+    let main = s.connected("rtcwire-offers complete", Some(main));
+    exercise(&mut s, main);
+    s.shutdown();
+}
+
+/// Chromium offers with complete SDP, rtcwire answers; then rtcwire offers
+/// with trickle on a fresh pair: the other two combinations, with the
+/// matrix only.
+#[test]
+#[ignore = "needs headless Chromium, node and root (network namespaces): scripts/test installs them and runs the interop tests"]
+fn other_combinations_complete_offer_and_trickled_rtcwire_offer() {
+    if !inside_namespace("other_combinations_complete_offer_and_trickled_rtcwire_offer") {
+        return;
+    }
+    let mut s = Session::start(false, true);
+    s.call(json!({"op": "channel", "label": "main"}));
+    s.chromium_offers(true);
+    let main = s.connected("chromium-offers complete", None);
+    s.page_to_rtc("main", main, &matrix(0), true);
+    s.rtc_to_page("main", main, &matrix(100), true);
+    s.shutdown();
+
+    let mut s = Session::start(true, false);
+    let main = s
+        .rtc
+        .create_data_channel("main", ChannelOptions::default())
+        .expect("create main");
+    s.rtcwire_offers(false);
+    let main = s.connected("rtcwire-offers trickle", Some(main));
+    s.page_to_rtc("main", main, &matrix(0), true);
+    s.rtc_to_page("main", main, &matrix(100), true);
+    s.shutdown();
+}
+
+/// 100 MiB from Chromium to rtcwire over one reliable ordered channel, then
+/// the same from Chromium to Chromium (driver mode loopback-throughput) in
+/// the same namespace; prints both.
+#[test]
+#[ignore = "needs headless Chromium, node and root (network namespaces): scripts/test installs them and runs the interop tests"]
+fn throughput_100_mib_chromium_to_rtcwire_and_chromium_to_chromium() {
+    if !inside_namespace("throughput_100_mib_chromium_to_rtcwire_and_chromium_to_chromium") {
+        return;
+    }
+    let mut s = Session::start(false, false);
+    s.call(json!({"op": "channel", "label": "main"}));
+    s.chromium_offers(true);
+    let main = s.connected("throughput", None);
+    s.bulk = Some(Bulk {
+        id: main,
+        bytes: 0,
+        messages: 0,
+        last: None,
+        bad: 0,
+    });
+    let t0 = Instant::now();
+    s.post(json!({"op": "bulk", "label": "main", "bytes": BULK_BYTES, "chunk": BULK_CHUNK, "highWater": 4 * 1024 * 1024}));
+    let deadline = t0 + Duration::from_secs(120);
+    while s.bulk.as_ref().is_some_and(|b| b.bytes < BULK_BYTES) {
+        if Instant::now() > deadline {
+            let b = s.bulk.as_ref().expect("bulk");
+            s.fail(&format!("only {} of {BULK_BYTES} bytes arrived in 120 s", b.bytes));
+        }
+        s.pump(deadline);
+    }
+    let b = s.bulk.take().expect("bulk");
+    let secs = (b.last.expect("last") - t0).as_secs_f64();
+    assert_eq!(b.bytes, BULK_BYTES);
+    assert_eq!(b.messages, BULK_BYTES / BULK_CHUNK);
+    assert_eq!(b.bad, 0, "messages with wrong bytes");
+    let rtc_mbps = BULK_BYTES as f64 / 1e6 / secs;
+    let stats = s.rtc.stats();
+    println!(
+        "throughput Chromium -> rtcwire: {BULK_BYTES} bytes in {secs:.3} s = {rtc_mbps:.1} MB/s (sctp {:?})",
+        stats.sctp
+    );
+    s.shutdown();
+
+    // The same transfer between two peer connections in one Chromium page.
+    let out = Command::new("node")
+        .arg(repo_root().join("interop/browser/driver.js"))
+        .args(["loopback-throughput", "--mib", &(BULK_BYTES >> 20).to_string(), "--timeout", "150"])
+        .output()
+        .expect("run driver.js loopback-throughput");
+    assert!(
+        out.status.success(),
+        "loopback-throughput failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("loopback-throughput's JSON line");
+    let c2c = v["mb_per_s"].as_f64().expect("mb_per_s");
+    println!(
+        "throughput Chromium -> Chromium: {} bytes in {} s = {c2c:.1} MB/s (connect {} ms)",
+        v["bytes"], v["transfer_s"], v["connect_ms"]
+    );
+    println!("throughput ratio rtcwire / Chromium-to-Chromium: {:.2}", rtc_mbps / c2c);
+    eprintln!("throughput Chromium -> rtcwire {rtc_mbps:.1} MB/s; Chromium -> Chromium {c2c:.1} MB/s");
+}
