@@ -956,12 +956,7 @@ impl Association {
                 Chunk::Init(init) => self.on_init(init),
                 Chunk::InitAck(init) => self.on_init_ack(now, init),
                 Chunk::CookieEcho(cookie) => self.on_cookie_echo(now, header.verification_tag, cookie),
-                Chunk::CookieAck if self.state == AssociationState::CookieEchoed => {
-                    self.init_timer = None;
-                    self.init_packet = None;
-                    self.rto = self.config.rto_initial;
-                    self.established();
-                }
+                Chunk::CookieAck if self.state == AssociationState::CookieEchoed => self.established(),
                 // RFC 9260 section 9.2: after receiving SHUTDOWN the peer
                 // sends no new DATA, so none is accepted then.
                 Chunk::Data(_) | Chunk::IData(_)
@@ -1201,6 +1196,14 @@ impl Association {
     }
 
     fn established(&mut self) {
+        // T1-init/T1-cookie end here, also when the peer's COOKIE-ECHO
+        // established us while our own INIT or COOKIE-ECHO was out (both
+        // ends of a WebRTC association send INIT at once): left running,
+        // it retransmitted our COOKIE-ECHO with a doubling RTO and aborted
+        // the association after Max.Init.Retransmits.
+        self.init_timer = None;
+        self.init_packet = None;
+        self.rto = self.config.rto_initial;
         // RFC 9653 section 5: only once both offered it, and never on the
         // INIT, INIT-ACK or COOKIE-ECHO before this.
         self.send_zero_checksum = self.config.zero_checksum && self.peer_accepts_zero_checksum;

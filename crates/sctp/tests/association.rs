@@ -907,3 +907,41 @@ fn unknown_chunks_are_skipped_or_reported_as_their_type_says() {
     assert_eq!(a.poll_transmit(), None);
     assert_eq!(a.state(), AssociationState::Established);
 }
+
+/// WebRTC has both ends send INIT at once. An end that becomes established
+/// by the peer's COOKIE-ECHO while its own INIT or COOKIE-ECHO is out must
+/// stop that timer: it used to keep retransmitting its COOKIE-ECHO with a
+/// doubling RTO and, after Max.Init.Retransmits, abort silently minutes
+/// into a working association (seen against Chromium).
+#[test]
+fn simultaneous_open_stops_the_init_timer() {
+    let start = Instant::now();
+    let mut a = Association::new(config(1));
+    let mut b = Association::new(config(2));
+    a.connect(start);
+    b.connect(start);
+    let mut now = start;
+    let mut events = Vec::new();
+    while now < start + Duration::from_secs(600) {
+        now = pump_once(&mut a, &mut b, now);
+        while let Some(e) = a.poll_event() {
+            events.push(("a", e));
+        }
+        while let Some(e) = b.poll_event() {
+            events.push(("b", e));
+        }
+        let Some(t) = [a.poll_timeout(), b.poll_timeout()].into_iter().flatten().min() else {
+            break;
+        };
+        now = now.max(t);
+        a.handle_timeout(now);
+        b.handle_timeout(now);
+    }
+    assert_eq!(a.state(), AssociationState::Established, "events: {events:?}");
+    assert_eq!(b.state(), AssociationState::Established, "events: {events:?}");
+    assert_eq!(
+        events,
+        vec![("a", SctpEvent::Connected), ("b", SctpEvent::Connected)],
+        "each end connects once and nothing else happens"
+    );
+}
