@@ -45,6 +45,7 @@ pub struct Endpoint {
     buf: Vec<u8>,
     timeout: Instant,
     send_errors: u64,
+    read_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -99,6 +100,7 @@ impl Endpoint {
             buf: vec![0; RECV_BUFFER],
             timeout: now,
             send_errors: 0,
+            read_timeout: None,
         })
     }
 
@@ -136,7 +138,14 @@ impl Endpoint {
         let wait = wake - now;
         match &mut self.io {
             Io::One { socket, local } => {
-                socket.set_read_timeout(Some(wait))?;
+                // The timeout is set in power-of-two steps at or below the
+                // wait, so a busy loop rarely pays for the system call; a
+                // wake-up that comes early only goes round once more.
+                let step = read_timeout_step(wait);
+                if self.read_timeout != Some(step) {
+                    socket.set_read_timeout(Some(step))?;
+                    self.read_timeout = Some(step);
+                }
                 if let Some((n, source)) = recv(socket, &mut self.buf)? {
                     let receive = Receive {
                         source,
@@ -203,6 +212,13 @@ impl Endpoint {
             self.send_errors += 1;
         }
     }
+}
+
+/// The largest power of two of microseconds at or below `wait` (at least
+/// one microsecond: a zero timeout would mean "block forever").
+fn read_timeout_step(wait: Duration) -> Duration {
+    let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX).max(1);
+    Duration::from_micros(1 << (63 - micros.leading_zeros()))
 }
 
 /// One datagram, or `None` if the wait ended without one. Errors that one
