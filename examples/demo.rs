@@ -143,7 +143,11 @@ fn run() -> Result<(), Error> {
         total as f64 / (1 << 20) as f64 / secs
     );
     if count != total || their_sum != sum {
-        return Err(format!("received {count} of {total} bytes; checksum match: {}", their_sum == sum).into());
+        return Err(format!(
+            "received {count} of {total} bytes; checksum match: {}",
+            their_sum == sum
+        )
+        .into());
     }
     println!("all {count} bytes arrived; checksums match");
     Ok(())
@@ -165,7 +169,10 @@ fn receive(mut b: Endpoint, total: u64, deadline: Instant) -> Result<(u64, Check
             }
             Some(Event::PeerConnectionStateChange(s)) => {
                 eprintln!("demo: receiver {s:?}");
-                if matches!(s, rtcwire::PeerConnectionState::Closed | rtcwire::PeerConnectionState::Failed) {
+                if matches!(
+                    s,
+                    rtcwire::PeerConnectionState::Closed | rtcwire::PeerConnectionState::Failed
+                ) {
                     break;
                 }
             }

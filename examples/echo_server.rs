@@ -1,2 +1,76 @@
-//! Placeholder; see below.
-fn main() {}
+//! A page and an echo server for browsers: open http://127.0.0.1:8080/,
+//! type, and every message comes back over a WebRTC data channel as
+//! `echo: <message>`.
+//!
+//! ```text
+//! cargo run -p rtcwire-examples --example echo_server [-- --listen 127.0.0.1:8080] [--udp 127.0.0.1:0]
+//! ```
+//!
+//! The page makes an RTCPeerConnection with no ICE servers and a data
+//! channel, and sends its complete offer over a WebSocket (`/ws`); the
+//! server answers every browser from one UDP socket with `rtcwire::Server`
+//! (ICE-lite), under tokio. The WebSocket is the minimal RFC 6455 server
+//! in `rtcwire_examples::websocket`. `--tls` (HTTPS/WSS) is not supported
+//! yet; 127.0.0.1 counts as a secure context, so browsers need none there.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use rtcwire_examples::Error;
+use rtcwire_examples::echo;
+use tokio::net::{TcpListener, UdpSocket};
+
+const USAGE: &str = "usage: echo_server [--listen IP:PORT] [--udp IP:PORT]";
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let result = match runtime {
+        Ok(rt) => rt.block_on(run()),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("echo_server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Error> {
+    let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
+    let mut udp: Option<SocketAddr> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| -> Result<SocketAddr, Error> {
+            let v = args.next().ok_or(format!("{name} needs IP:PORT"))?;
+            v.parse().map_err(|_| format!("{name} {v}: not IP:PORT").into())
+        };
+        match arg.as_str() {
+            "--listen" => listen = value("--listen")?,
+            "--udp" => udp = Some(value("--udp")?),
+            "--tls" => {
+                return Err("--tls (HTTPS and WSS) is not yet supported; serve on 127.0.0.1, \
+                            which browsers treat as a secure context"
+                    .into());
+            }
+            _ => return Err(format!("unknown argument {arg:?}\n{USAGE}").into()),
+        }
+    }
+    let udp_addr = match udp {
+        Some(a) => a,
+        None => echo::default_udp(listen)?,
+    };
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("listen {listen}: {e}"))?;
+    let socket = UdpSocket::bind(udp_addr)
+        .await
+        .map_err(|e| format!("udp {udp_addr}: {e}"))?;
+    eprintln!(
+        "echo_server: open http://{}/ (peer connections on udp {})",
+        listener.local_addr()?,
+        socket.local_addr()?
+    );
+    echo::serve(listener, socket).await
+}

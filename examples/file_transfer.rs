@@ -19,7 +19,8 @@ use std::process::ExitCode;
 use rtcwire_examples::file_transfer;
 use rtcwire_examples::peer::PeerOptions;
 
-const USAGE: &str = "usage: file_transfer send FILE|recv DIR --offer FILE --answer FILE [--timeout S] [--bind ADDR]...";
+const USAGE: &str =
+    "usage: file_transfer send FILE|recv DIR --offer FILE --answer FILE [--timeout S] [--bind ADDR]...";
 
 fn main() -> ExitCode {
     match run() {

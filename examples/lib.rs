@@ -10,11 +10,15 @@
 //!   receive a file with a SHA-256 check; both are functions here so that
 //!   the tests run them in-process;
 //! - [`progress`]: a plain `\r` progress bar on stderr;
-//! - [`websocket`]: a minimal RFC 6455 server side for `echo_server`.
+//! - [`echo`]: the `echo_server` (tokio): page, WebSocket signalling,
+//!   one UDP socket for every browser through `rtcwire::Server`;
+//!   [`websocket`]: the minimal RFC 6455 server side it uses.
 #![forbid(unsafe_code)]
 
 #[path = "lib/driver.rs"]
 pub mod driver;
+#[path = "lib/echo.rs"]
+pub mod echo;
 #[path = "lib/file_transfer.rs"]
 pub mod file_transfer;
 #[path = "lib/peer.rs"]

@@ -19,7 +19,8 @@ use std::process::ExitCode;
 
 use rtcwire_examples::peer::{self, DEFAULT_MESSAGE, PeerOptions};
 
-const USAGE: &str = "usage: peer offer|answer --offer FILE --answer FILE [--timeout S] [--bind ADDR]... [--message TEXT]";
+const USAGE: &str =
+    "usage: peer offer|answer --offer FILE --answer FILE [--timeout S] [--bind ADDR]... [--message TEXT]";
 
 fn main() -> ExitCode {
     match run() {

@@ -116,7 +116,8 @@ pub fn send(path: &Path, options: &PeerOptions, show_progress: bool) -> Result<R
         match event {
             Event::ChannelOpen { id, .. } if id == channel => {
                 options.log("channel open; sending");
-                ep.rtc.send_text(channel, &format!("file {size} {sha256} {name}"))?;
+                ep.rtc
+                    .send_text(channel, &format!("file {size} {sha256} {name}"))?;
                 started = Some(Instant::now());
                 deadline = Instant::now() + options.timeout;
             }
@@ -146,7 +147,8 @@ pub fn send(path: &Path, options: &PeerOptions, show_progress: bool) -> Result<R
 /// The header's fields, checked: the name is one plain file name.
 fn parse_header(text: &str) -> Result<(u64, String, String), Error> {
     let mut parts = text.splitn(4, ' ');
-    let (Some("file"), Some(size), Some(sha), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some("file"), Some(size), Some(sha), Some(name)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(format!("not a file header: {text:?}").into());
     };
@@ -197,7 +199,10 @@ pub fn receive(dir: &Path, options: &PeerOptions, show_progress: bool) -> Result
                     (None, false) => {
                         let (size, sha256, name) = parse_header(&String::from_utf8_lossy(&d.data))?;
                         let path = dir.join(&name);
-                        options.log(&format!("receiving {name} ({size} bytes) into {}", path.display()));
+                        options.log(&format!(
+                            "receiving {name} ({size} bytes) into {}",
+                            path.display()
+                        ));
                         let file = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                         progress = if show_progress {
                             Progress::new("recv", size)

@@ -79,12 +79,18 @@ impl PeerOptions {
                 "--answer" => answer = Some(PathBuf::from(value("--answer")?)),
                 "--timeout" => {
                     let v = value("--timeout")?;
-                    let secs: f64 = v.parse().map_err(|_| format!("--timeout {v}: not a number of seconds"))?;
-                    timeout = Duration::try_from_secs_f64(secs).map_err(|_| format!("--timeout {v}: out of range"))?;
+                    let secs: f64 = v
+                        .parse()
+                        .map_err(|_| format!("--timeout {v}: not a number of seconds"))?;
+                    timeout = Duration::try_from_secs_f64(secs)
+                        .map_err(|_| format!("--timeout {v}: out of range"))?;
                 }
                 "--bind" => {
                     let v = value("--bind")?;
-                    bind.push(v.parse().map_err(|_| format!("--bind {v}: not an address like 127.0.0.1:0"))?);
+                    bind.push(
+                        v.parse()
+                            .map_err(|_| format!("--bind {v}: not an address like 127.0.0.1:0"))?,
+                    );
                 }
                 _ => rest.push(arg),
             }
@@ -110,12 +116,17 @@ impl PeerOptions {
 /// Binds the sockets, reads the offer when it appears, writes the answer.
 pub(crate) fn start_answerer(options: &PeerOptions, deadline: Instant) -> Result<Endpoint, Error> {
     let mut ep = Endpoint::bind(options.config.clone(), &options.bind)?;
-    options.log(&format!("bound {:?}; waiting for {}", ep.local_addrs(), options.offer.display()));
+    options.log(&format!(
+        "bound {:?}; waiting for {}",
+        ep.local_addrs(),
+        options.offer.display()
+    ));
     let offer = read_when_exists(&options.offer, deadline)?;
     ep.rtc.set_remote_description(&SessionDescription::offer(offer))?;
     let answer = ep.rtc.create_answer()?;
     ep.rtc.set_local_description(&answer)?;
-    write_atomic(&options.answer, &answer.sdp).map_err(|e| format!("write {}: {e}", options.answer.display()))?;
+    write_atomic(&options.answer, &answer.sdp)
+        .map_err(|e| format!("write {}: {e}", options.answer.display()))?;
     options.log(&format!("wrote {}", options.answer.display()));
     Ok(ep)
 }
@@ -133,7 +144,8 @@ pub(crate) fn start_offerer(
     ep.rtc.set_local_description(&offer)?;
     // An answer left from an earlier run would be taken for this one's.
     remove_stale(&options.answer)?;
-    write_atomic(&options.offer, &offer.sdp).map_err(|e| format!("write {}: {e}", options.offer.display()))?;
+    write_atomic(&options.offer, &offer.sdp)
+        .map_err(|e| format!("write {}: {e}", options.offer.display()))?;
     options.log(&format!(
         "bound {:?}; wrote {}; waiting for {}",
         ep.local_addrs(),
@@ -141,7 +153,8 @@ pub(crate) fn start_offerer(
         options.answer.display()
     ));
     let answer = read_when_exists(&options.answer, deadline)?;
-    ep.rtc.set_remote_description(&SessionDescription::answer(answer))?;
+    ep.rtc
+        .set_remote_description(&SessionDescription::answer(answer))?;
     options.log("answer applied");
     Ok((ep, channel))
 }
@@ -257,7 +270,10 @@ pub fn offer(options: &PeerOptions, message: &str) -> Result<String, Error> {
         let Some(event) = ep.poll(deadline)? else { continue };
         match event {
             Event::ChannelOpen { id, label, .. } if id == chat => {
-                options.log(&format!("channel {label:?} open after {:?}; sending {message:?}", start.elapsed()));
+                options.log(&format!(
+                    "channel {label:?} open after {:?}; sending {message:?}",
+                    start.elapsed()
+                ));
                 ep.rtc.send_text(chat, message)?;
             }
             Event::ChannelData(d) => {

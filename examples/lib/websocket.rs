@@ -51,12 +51,16 @@ pub struct Request {
 impl Request {
     /// The first header of this (lowercase) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether it asks for a WebSocket (section 4.2.1).
     pub fn is_websocket(&self) -> bool {
-        self.header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+        self.header("upgrade")
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
             && self.header("sec-websocket-key").is_some()
     }
 }
@@ -202,14 +206,18 @@ impl Decoder {
 
 fn whole(opcode: u8, data: Vec<u8>) -> Result<Message, &'static str> {
     if opcode == 0x1 {
-        String::from_utf8(data).map(Message::Text).map_err(|_| "text message is not UTF-8")
+        String::from_utf8(data)
+            .map(Message::Text)
+            .map_err(|_| "text message is not UTF-8")
     } else {
         Ok(Message::Binary(data))
     }
 }
 
 /// One client frame: (fin, opcode, unmasked payload, bytes used).
-fn parse_frame(buf: &[u8]) -> Result<Option<(bool, u8, Vec<u8>, usize)>, &'static str> {
+type Frame = (bool, u8, Vec<u8>, usize);
+
+fn parse_frame(buf: &[u8]) -> Result<Option<Frame>, &'static str> {
     let (Some(&b0), Some(&b1)) = (buf.first(), buf.get(1)) else {
         return Ok(None);
     };
@@ -252,7 +260,10 @@ mod tests {
 
     #[test]
     fn accept_key_of_rfc_6455_section_1_3() {
-        assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 
     #[test]

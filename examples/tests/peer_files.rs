@@ -81,7 +81,8 @@ fn signal_files_are_written_whole_and_waited_for() {
             rtcwire_examples::signal::write_atomic(&path, "v=0\r\n").unwrap();
         })
     };
-    let text = rtcwire_examples::signal::read_when_exists(&path, Instant::now() + Duration::from_secs(5)).unwrap();
+    let text =
+        rtcwire_examples::signal::read_when_exists(&path, Instant::now() + Duration::from_secs(5)).unwrap();
     assert_eq!(text, "v=0\r\n");
     writer.join().unwrap();
     // Only the file itself is left: the temporary name was renamed.
