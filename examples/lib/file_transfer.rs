@@ -74,7 +74,20 @@ pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
 
 /// Sends `path` as the offerer.
 pub fn send(path: &Path, options: &PeerOptions, show_progress: bool) -> Result<Report, Error> {
+    send_claiming(path, options, show_progress, None)
+}
+
+/// [`send`], announcing `claimed` as the SHA-256 instead of the file's
+/// (tests use it to see a receiver refuse a file).
+#[doc(hidden)]
+pub fn send_claiming(
+    path: &Path,
+    options: &PeerOptions,
+    show_progress: bool,
+    claimed: Option<&str>,
+) -> Result<Report, Error> {
     let (sha256, size) = sha256_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let sha256 = claimed.map_or(sha256, str::to_owned);
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -85,11 +98,7 @@ pub fn send(path: &Path, options: &PeerOptions, show_progress: bool) -> Result<R
 
     let mut deadline = Instant::now() + options.timeout;
     let (mut ep, channel) = start_offerer(options, "file", deadline)?;
-    let mut progress = if show_progress {
-        Progress::new("send", size)
-    } else {
-        Progress::hidden(size)
-    };
+    let mut progress = Progress::hidden(size);
     let mut buf = vec![0; CHUNK];
     let mut started: Option<Instant> = None;
     let mut sent: u64 = 0;
@@ -120,6 +129,9 @@ pub fn send(path: &Path, options: &PeerOptions, show_progress: bool) -> Result<R
                     .send_text(channel, &format!("file {size} {sha256} {name}"))?;
                 started = Some(Instant::now());
                 deadline = Instant::now() + options.timeout;
+                if show_progress {
+                    progress = Progress::new("send", size);
+                }
             }
             Event::ChannelData(d) if !d.binary => break String::from_utf8_lossy(&d.data).into_owned(),
             e => match ended(options, &e) {

@@ -91,3 +91,23 @@ fn signal_files_are_written_whole_and_waited_for() {
     assert!(rtcwire_examples::signal::read_when_exists(&missing, Instant::now()).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_sha256_mismatch_fails_both_sides() {
+    let dir = scratch("mismatch");
+    let source = dir.join("small.txt");
+    std::fs::write(&source, b"twelve bytes").unwrap();
+    let out = dir.join("out");
+    let o = options(&dir);
+    let receiver = {
+        let (o, out) = (o.clone(), out.clone());
+        std::thread::spawn(move || file_transfer::receive(&out, &o, false))
+    };
+    let wrong = "0".repeat(64);
+    let sent = file_transfer::send_claiming(&source, &o, false, Some(&wrong));
+    let err = sent.unwrap_err().to_string();
+    assert!(err.contains("mismatch"), "{err}");
+    let err = receiver.join().unwrap().unwrap_err().to_string();
+    assert!(err.contains("sha256 mismatch"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
