@@ -42,6 +42,8 @@ const STEP: Duration = Duration::from_secs(20);
 const OUTER_LIMIT: Duration = Duration::from_secs(240);
 /// The bulk transfer.
 const BULK_BYTES: usize = 100 * 1024 * 1024;
+/// SO_RCVBUF of rtcwire's socket.
+const RECV_BUFFER: usize = 4 << 20;
 /// Its message size.
 const BULK_CHUNK: usize = 65536;
 
@@ -179,9 +181,9 @@ fn pattern(seq: usize, len: usize, binary: bool) -> Vec<u8> {
 
 /// 32-bit FNV-1a, as the page reports received messages.
 fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .fold(0x811c_9dc5_u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    bytes.iter().fold(0x811c_9dc5_u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// A message both sides can generate.
@@ -279,6 +281,11 @@ impl Session {
         socket
             .set_read_timeout(Some(Duration::from_millis(1)))
             .expect("set_read_timeout");
+        // A receive buffer for bursts (as an application that moves bulk
+        // data would set; Linux caps it at net.core.rmem_max, 4 MiB on
+        // Debian): the default 208 KiB overflows while this single thread,
+        // unoptimised in `cargo test`, shares two cores with Chromium.
+        let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(RECV_BUFFER);
         let rtc = Rtc::new(RtcConfig::default(), Instant::now()).expect("Rtc::new");
         let mut s = Session {
             rtc,
@@ -304,9 +311,7 @@ impl Session {
         });
         println!("chromium {version}");
         s.call(json!({"op": "init", "media": media}));
-        s.rtc
-            .add_local_candidate(s.local)
-            .expect("add_local_candidate");
+        s.rtc.add_local_candidate(s.local).expect("add_local_candidate");
         s
     }
 
@@ -402,7 +407,9 @@ impl Session {
         }
         let now = Instant::now();
         if now >= self.timeout {
-            self.rtc.handle_input(Input::Timeout(now)).expect("handle timeout");
+            self.rtc
+                .handle_input(Input::Timeout(now))
+                .expect("handle timeout");
             return;
         }
         // The socket's read timeout is a fixed millisecond (set once: a
@@ -420,7 +427,11 @@ impl Session {
                 );
                 self.rtc.handle_input(input).expect("handle datagram");
             }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
             Err(e) => self.fail(&format!("recv_from: {e}")),
         }
     }
@@ -439,7 +450,8 @@ impl Session {
                 let b = self.bulk.as_mut().expect("bulk");
                 // The page's payload: byte i is i mod 256 (compared with
                 // memcmp: the test runs unoptimised).
-                if !d.binary || d.data.len() > b.reference.len() || d.data[..] != b.reference[..d.data.len()] {
+                if !d.binary || d.data.len() > b.reference.len() || d.data[..] != b.reference[..d.data.len()]
+                {
                     b.bad += 1;
                 }
                 b.bytes += d.data.len();
@@ -483,7 +495,12 @@ impl Session {
     fn wait_rtc<T>(&mut self, what: &str, mut f: impl FnMut(&Event) -> Option<T>) -> T {
         let deadline = Instant::now() + STEP;
         loop {
-            if let Some((i, t)) = self.rtc_events.iter().enumerate().find_map(|(i, e)| f(e).map(|t| (i, t))) {
+            if let Some((i, t)) = self
+                .rtc_events
+                .iter()
+                .enumerate()
+                .find_map(|(i, e)| f(e).map(|t| (i, t)))
+            {
                 self.rtc_events.remove(i);
                 return t;
             }
@@ -498,7 +515,12 @@ impl Session {
     fn wait_page<T>(&mut self, what: &str, limit: Duration, mut f: impl FnMut(&Value) -> Option<T>) -> T {
         let deadline = Instant::now() + limit;
         loop {
-            if let Some((i, t)) = self.page_events.iter().enumerate().find_map(|(i, e)| f(e).map(|t| (i, t))) {
+            if let Some((i, t)) = self
+                .page_events
+                .iter()
+                .enumerate()
+                .find_map(|(i, e)| f(e).map(|t| (i, t)))
+            {
                 self.page_events.remove(i);
                 return t;
             }
@@ -530,10 +552,13 @@ impl Session {
         self.call(json!({"op": "send", "label": label, "messages": list}));
         let mut got = Vec::new();
         for _ in msgs {
-            got.push(self.wait_rtc(&format!("message on {label} ({} so far)", got.len()), |e| match e {
-                Event::ChannelData(d) if d.id == id => Some((d.binary, d.data.clone())),
-                _ => None,
-            }));
+            got.push(self.wait_rtc(
+                &format!("message on {label} ({} so far)", got.len()),
+                |e| match e {
+                    Event::ChannelData(d) if d.id == id => Some((d.binary, d.data.clone())),
+                    _ => None,
+                },
+            ));
         }
         let mut want: Vec<(bool, Vec<u8>)> = msgs.iter().map(|m| (m.binary, m.bytes())).collect();
         if !ordered {
@@ -566,15 +591,17 @@ impl Session {
         let mut got = Vec::new();
         for _ in msgs {
             let n = got.len();
-            got.push(self.wait_page(&format!("message on {label} ({n} so far)"), STEP, |e| {
-                (e["ev"] == "message" && e["label"] == label).then(|| {
-                    (
-                        e["binary"].as_bool().unwrap_or(false),
-                        e["len"].as_u64().unwrap_or(u64::MAX) as usize,
-                        e["fnv"].as_u64().unwrap_or(0) as u32,
-                    )
-                })
-            }));
+            got.push(
+                self.wait_page(&format!("message on {label} ({n} so far)"), STEP, |e| {
+                    (e["ev"] == "message" && e["label"] == label).then(|| {
+                        (
+                            e["binary"].as_bool().unwrap_or(false),
+                            e["len"].as_u64().unwrap_or(u64::MAX) as usize,
+                            e["fnv"].as_u64().unwrap_or(0) as u32,
+                        )
+                    })
+                }),
+            );
         }
         let mut want: Vec<(bool, usize, u32)> = msgs.iter().map(|m| m.digest()).collect();
         if !ordered {
@@ -582,7 +609,10 @@ impl Session {
             want.sort();
         }
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert_eq!(g, w, "{label}: message {i} from rtcwire: (binary, len, fnv) got {g:?}, want {w:?}");
+            assert_eq!(
+                g, w,
+                "{label}: message {i} from rtcwire: (binary, len, fnv) got {g:?}, want {w:?}"
+            );
         }
     }
 
@@ -592,15 +622,24 @@ impl Session {
         let offer = self.call(json!({"op": "offer", "complete": complete}));
         let offer = offer.as_str().expect("offer SDP").to_owned();
         if complete {
-            assert!(offer.contains("a=candidate:"), "complete offer without candidates:\n{offer}");
+            assert!(
+                offer.contains("a=candidate:"),
+                "complete offer without candidates:\n{offer}"
+            );
         }
         self.rtc
             .set_remote_description(&SessionDescription::offer(offer.clone()))
             .unwrap_or_else(|e| panic!("set_remote_description(Chromium's offer): {e}\n{offer}"));
         let answer = self.rtc.create_answer().expect("create_answer");
-        self.rtc.set_local_description(&answer).expect("set_local_description");
+        self.rtc
+            .set_local_description(&answer)
+            .expect("set_local_description");
         assert_eq!(answer.kind, SdpType::Answer);
-        assert!(answer.sdp.contains("a=setup:active"), "rtcwire's answer:\n{}", answer.sdp);
+        assert!(
+            answer.sdp.contains("a=setup:active"),
+            "rtcwire's answer:\n{}",
+            answer.sdp
+        );
         let sdp = self.signalled(&answer.sdp);
         self.call(json!({"op": "remote", "type": "answer", "sdp": sdp}));
         self.page_got_remote();
@@ -610,14 +649,19 @@ impl Session {
     fn rtcwire_offers(&mut self, complete: bool) {
         self.offered = Instant::now();
         let offer = self.rtc.create_offer().expect("create_offer");
-        self.rtc.set_local_description(&offer).expect("set_local_description");
+        self.rtc
+            .set_local_description(&offer)
+            .expect("set_local_description");
         let sdp = self.signalled(&offer.sdp);
         self.page_got_remote();
         let answer = self.call(json!({"op": "remote", "type": "offer", "sdp": sdp, "complete": complete}));
         let answer = answer.as_str().expect("answer SDP").to_owned();
         assert!(answer.contains("a=setup:active"), "Chromium's answer:\n{answer}");
         if complete {
-            assert!(answer.contains("a=candidate:"), "complete answer without candidates:\n{answer}");
+            assert!(
+                answer.contains("a=candidate:"),
+                "complete answer without candidates:\n{answer}"
+            );
         }
         self.rtc
             .set_remote_description(&SessionDescription::answer(answer.clone()))
@@ -628,7 +672,10 @@ impl Session {
     /// go one by one through addIceCandidate).
     fn signalled(&self, sdp: &str) -> String {
         if !self.trickle {
-            assert!(sdp.contains("a=candidate:"), "complete SDP without candidates:\n{sdp}");
+            assert!(
+                sdp.contains("a=candidate:"),
+                "complete SDP without candidates:\n{sdp}"
+            );
             return sdp.to_owned();
         }
         sdp.split_inclusive('\n')
@@ -666,7 +713,11 @@ impl Session {
             }
         }
         let status = self.page.wait().expect("wait for the driver");
-        assert!(status.success(), "driver: {status}\n{}", self.page.stderr_tail(40));
+        assert!(
+            status.success(),
+            "driver: {status}\n{}",
+            self.page.stderr_tail(40)
+        );
     }
 }
 
@@ -729,7 +780,10 @@ fn exercise(s: &mut Session, main: ChannelId) {
             (e["ev"] == "datachannel" && e["label"] == label).then(|| e.clone())
         });
         if label == "rtc-b" {
-            assert_eq!((d["ordered"].as_bool(), d["protocol"].as_str()), (Some(false), Some("from-rtcwire")));
+            assert_eq!(
+                (d["ordered"].as_bool(), d["protocol"].as_str()),
+                (Some(false), Some("from-rtcwire"))
+            );
         }
         s.page_open(label);
     }
@@ -774,13 +828,19 @@ fn exercise(s: &mut Session, main: ChannelId) {
 
     // Chromium closes rtc-a (rtcwire's); rtcwire closes unordered (Chromium's).
     s.call(json!({"op": "close", "label": "rtc-a"}));
-    s.wait_rtc("ChannelClosed of rtc-a", |e| (*e == Event::ChannelClosed(rtc_a)).then_some(()));
-    s.wait_page("close of rtc-a", STEP, |e| (e["ev"] == "close" && e["label"] == "rtc-a").then_some(()));
+    s.wait_rtc("ChannelClosed of rtc-a", |e| {
+        (*e == Event::ChannelClosed(rtc_a)).then_some(())
+    });
+    s.wait_page("close of rtc-a", STEP, |e| {
+        (e["ev"] == "close" && e["label"] == "rtc-a").then_some(())
+    });
     s.rtc.close_data_channel(unordered).expect("close unordered");
     s.wait_page("close of unordered", STEP, |e| {
         (e["ev"] == "close" && e["label"] == "unordered").then_some(())
     });
-    s.wait_rtc("ChannelClosed of unordered", |e| (*e == Event::ChannelClosed(unordered)).then_some(()));
+    s.wait_rtc("ChannelClosed of unordered", |e| {
+        (*e == Event::ChannelClosed(unordered)).then_some(())
+    });
     // The others still work.
     s.page_to_rtc("main", main, &many(50_000, 10), true);
     s.rtc_to_page("rtc-b", rtc_b, &many(51_000, 10), false);
@@ -801,7 +861,10 @@ fn chromium_offers_media_and_data_trickle_rtcwire_answers() {
     exercise(&mut s, main);
     let media = s.rtc.stats().media;
     println!("media received from Chromium: {media:?}");
-    assert!(media.rtp_packets_received > 0, "no SRTP packet authenticated: {media:?}");
+    assert!(
+        media.rtp_packets_received > 0,
+        "no SRTP packet authenticated: {media:?}"
+    );
     s.shutdown();
 }
 
@@ -881,7 +944,10 @@ fn throughput_100_mib_chromium_to_rtcwire_and_chromium_to_chromium() {
     while s.bulk.as_ref().is_some_and(|b| b.bytes < BULK_BYTES) {
         if Instant::now() > deadline {
             let b = s.bulk.as_ref().expect("bulk");
-            s.fail(&format!("only {} of {BULK_BYTES} bytes arrived in 120 s", b.bytes));
+            s.fail(&format!(
+                "only {} of {BULK_BYTES} bytes arrived in 120 s",
+                b.bytes
+            ));
         }
         s.pump();
     }
@@ -895,7 +961,8 @@ fn throughput_100_mib_chromium_to_rtcwire_and_chromium_to_chromium() {
         .map(|((k, v1), (_, v0))| format!("{k} {}", v1 - v0))
         .collect();
     println!(
-        "throughput: datagrams dropped at rtcwire's socket (receive buffer full): {}",
+        "throughput: datagrams dropped at rtcwire's socket (receive buffer {} KiB): {}",
+        socket2::SockRef::from(&s.socket).recv_buffer_size().unwrap_or(0) / 1024,
         socket_drops(s.local.port())
     );
     println!(
@@ -917,7 +984,13 @@ fn throughput_100_mib_chromium_to_rtcwire_and_chromium_to_chromium() {
     // The same transfer between two peer connections in one Chromium page.
     let out = Command::new("node")
         .arg(repo_root().join("interop/browser/driver.js"))
-        .args(["loopback-throughput", "--mib", &(BULK_BYTES >> 20).to_string(), "--timeout", "150"])
+        .args([
+            "loopback-throughput",
+            "--mib",
+            &(BULK_BYTES >> 20).to_string(),
+            "--timeout",
+            "150",
+        ])
         .output()
         .expect("run driver.js loopback-throughput");
     assert!(
@@ -931,7 +1004,10 @@ fn throughput_100_mib_chromium_to_rtcwire_and_chromium_to_chromium() {
         "throughput Chromium -> Chromium: {} bytes in {} s = {c2c:.1} MB/s (connect {} ms)",
         v["bytes"], v["transfer_s"], v["connect_ms"]
     );
-    println!("throughput ratio rtcwire / Chromium-to-Chromium: {:.2}", rtc_mbps / c2c);
+    println!(
+        "throughput ratio rtcwire / Chromium-to-Chromium: {:.2}",
+        rtc_mbps / c2c
+    );
     eprintln!("throughput Chromium -> rtcwire {rtc_mbps:.1} MB/s; Chromium -> Chromium {c2c:.1} MB/s");
 }
 
@@ -941,7 +1017,10 @@ fn cpu_seconds() -> f64 {
     // Fields after the command name (which is in parentheses): utime and
     // stime are the 12th and 13th, in clock ticks (100 per second).
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    let fields: Vec<f64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
     (fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0)) / 100.0
 }
 
@@ -957,7 +1036,12 @@ fn udp_counters() -> Vec<(String, i64)> {
         .split_whitespace()
         .zip(values.split_whitespace())
         .skip(1)
-        .filter(|(n, _)| matches!(*n, "InDatagrams" | "OutDatagrams" | "RcvbufErrors" | "SndbufErrors"))
+        .filter(|(n, _)| {
+            matches!(
+                *n,
+                "InDatagrams" | "OutDatagrams" | "RcvbufErrors" | "SndbufErrors"
+            )
+        })
         .map(|(n, v)| (n.to_owned(), v.parse().unwrap_or(0)))
         .collect()
 }
