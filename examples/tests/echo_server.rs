@@ -134,7 +134,7 @@ fn page_websocket_offer_and_echo() {
 }
 
 #[test]
-fn a_bad_offer_gets_an_error_not_a_crash() {
+fn a_bad_offer_gets_an_error_and_chromiums_offer_an_answer() {
     let http = start_server();
     let mut ws = TcpStream::connect(http).unwrap();
     ws.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -148,6 +148,16 @@ fn a_bad_offer_gets_an_error_not_a_crash() {
         reply.starts_with(b"error: "),
         "{}",
         String::from_utf8_lossy(&reply)
+    );
+    // The same WebSocket takes the next offer: Chromium's, as it writes it.
+    let chromium = include_str!("../../crates/sdp/tests/corpus/chromium-156-offer-data.sdp");
+    ws.write_all(&websocket::frame(0x1, chromium.as_bytes(), Some([3, 3, 3, 3])))
+        .unwrap();
+    let (_, reply) = read_frame(&mut ws);
+    let answer = String::from_utf8(reply).unwrap();
+    assert!(
+        answer.contains("a=ice-lite") && answer.contains("m=application"),
+        "{answer}"
     );
     // Unmasked client frames end the connection.
     ws.write_all(&websocket::text_frame("x")).unwrap();
