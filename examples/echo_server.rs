@@ -10,17 +10,24 @@
 //! channel, and sends its complete offer over a WebSocket (`/ws`); the
 //! server answers every browser from one UDP socket with `rtcwire::Server`
 //! (ICE-lite), under tokio. The WebSocket is the minimal RFC 6455 server
-//! in `rtcwire_examples::websocket`. `--tls` (HTTPS/WSS) is not supported
-//! yet; 127.0.0.1 counts as a secure context, so browsers need none there.
+//! in `rtcwire_examples::websocket`. `--tls` serves HTTPS and WSS with a
+//! self-signed certificate made at start (its SHA-256 fingerprint is
+//! printed; the browser asks to accept it): needed when the page is opened
+//! on an address other than localhost, which browsers do not count as a
+//! secure context.
+//!
+//! ```text
+//! cargo run -p rtcwire-examples --example echo_server -- --tls --listen 192.0.2.10:8443
+//! ```
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use rtcwire_examples::Error;
-use rtcwire_examples::echo;
+use rtcwire_examples::{echo, tls};
 use tokio::net::{TcpListener, UdpSocket};
 
-const USAGE: &str = "usage: echo_server [--listen IP:PORT] [--udp IP:PORT]";
+const USAGE: &str = "usage: echo_server [--listen IP:PORT] [--udp IP:PORT] [--tls]";
 
 fn main() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
@@ -40,6 +47,7 @@ fn main() -> ExitCode {
 async fn run() -> Result<(), Error> {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080));
     let mut udp: Option<SocketAddr> = None;
+    let mut tls = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| -> Result<SocketAddr, Error> {
@@ -49,11 +57,7 @@ async fn run() -> Result<(), Error> {
         match arg.as_str() {
             "--listen" => listen = value("--listen")?,
             "--udp" => udp = Some(value("--udp")?),
-            "--tls" => {
-                return Err("--tls (HTTPS and WSS) is not yet supported; serve on 127.0.0.1, \
-                            which browsers treat as a secure context"
-                    .into());
-            }
+            "--tls" => tls = true,
             _ => return Err(format!("unknown argument {arg:?}\n{USAGE}").into()),
         }
     }
@@ -67,10 +71,22 @@ async fn run() -> Result<(), Error> {
     let socket = UdpSocket::bind(udp_addr)
         .await
         .map_err(|e| format!("udp {udp_addr}: {e}"))?;
+    let tls = if tls {
+        let names = vec!["localhost".to_owned(), listen.ip().to_string()];
+        let cert = tls::self_signed(names)?;
+        eprintln!(
+            "echo_server: self-signed certificate, SHA-256 {}",
+            cert.fingerprint
+        );
+        Some(cert.config)
+    } else {
+        None
+    };
     eprintln!(
-        "echo_server: open http://{}/ (peer connections on udp {})",
+        "echo_server: open {}://{}/ (peer connections on udp {})",
+        if tls.is_some() { "https" } else { "http" },
         listener.local_addr()?,
         socket.local_addr()?
     );
-    echo::serve(listener, socket).await
+    echo::serve(listener, socket, tls).await
 }

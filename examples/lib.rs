@@ -12,7 +12,8 @@
 //! - [`progress`]: a plain `\r` progress bar on stderr;
 //! - [`echo`]: the `echo_server` (tokio): page, WebSocket signalling,
 //!   one UDP socket for every browser through `rtcwire::Server`;
-//!   [`websocket`]: the minimal RFC 6455 server side it uses.
+//!   [`websocket`]: the minimal RFC 6455 server side it uses; [`tls`]:
+//!   rustls by hand over tokio for its `--tls`.
 #![forbid(unsafe_code)]
 
 #[path = "lib/driver.rs"]
@@ -27,6 +28,8 @@ pub mod peer;
 pub mod progress;
 #[path = "lib/signal.rs"]
 pub mod signal;
+#[path = "lib/tls.rs"]
+pub mod tls;
 #[path = "lib/websocket.rs"]
 pub mod websocket;
 

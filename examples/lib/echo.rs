@@ -2,12 +2,16 @@
 //! signalling on TCP, and every browser's peer connection on one UDP
 //! socket through [`rtcwire::Server`] (ICE-lite).
 //!
+//! With a TLS configuration the same is served as HTTPS and WSS.
+//!
 //! Signalling is one exchange per WebSocket: the page sends its complete
 //! offer (raw SDP in a text message), the server answers with its
 //! complete answer (raw SDP) or `error: <reason>`. On every data channel,
 //! text comes back as `echo: <text>` and binary unchanged.
 
+use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rtcwire::{Event, PeerConnectionState, Receive, Server, ServerConfig, ServerOutput, SessionDescription};
@@ -16,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::Error;
+use crate::tls::TlsStream;
 use crate::websocket::{self, Decoder, Message};
 
 /// The page, served at `/`.
@@ -24,17 +29,60 @@ pub const PAGE: &str = include_str!("../echo_page.html");
 /// An offer from a WebSocket and where its answer (or error) goes.
 type Offer = (String, oneshot::Sender<Result<String, String>>);
 
-/// Serves the page and signalling on `listener` and the peer connections
-/// on `udp` until an error stops it.
-pub async fn serve(listener: TcpListener, udp: UdpSocket) -> Result<(), Error> {
+/// A byte stream: TCP, or TLS over TCP.
+trait Conn {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()>;
+    async fn shutdown(&mut self) -> io::Result<()>;
+}
+
+impl Conn for TcpStream {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        AsyncReadExt::read(self, buf).await
+    }
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        AsyncWriteExt::write_all(self, data).await
+    }
+    async fn shutdown(&mut self) -> io::Result<()> {
+        AsyncWriteExt::shutdown(self).await
+    }
+}
+
+impl Conn for TlsStream {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        TlsStream::read(self, buf).await
+    }
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        TlsStream::write_all(self, data).await
+    }
+    async fn shutdown(&mut self) -> io::Result<()> {
+        TlsStream::shutdown(self).await
+    }
+}
+
+/// Serves the page and signalling on `listener` (as HTTPS and WSS with
+/// `tls`) and the peer connections on `udp` until an error stops it.
+pub async fn serve(
+    listener: TcpListener,
+    udp: UdpSocket,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<(), Error> {
     let (offers, rx) = mpsc::channel::<Offer>(64);
     let rtc = tokio::spawn(run_rtc(udp, rx));
     let http = async {
         loop {
             let (stream, peer) = listener.accept().await?;
             let offers = offers.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
-                if let Err(e) = handle_http(stream, offers).await {
+                let result = match tls {
+                    Some(config) => match TlsStream::new(stream, config) {
+                        Ok(stream) => handle_http(stream, offers).await,
+                        Err(e) => Err(e),
+                    },
+                    None => handle_http(stream, offers).await,
+                };
+                if let Err(e) = result {
                     eprintln!("echo_server: {peer}: {e}");
                 }
             });
@@ -112,7 +160,7 @@ async fn run_rtc(udp: UdpSocket, mut offers: mpsc::Receiver<Offer>) -> Result<()
     }
 }
 
-async fn handle_http(mut stream: TcpStream, offers: mpsc::Sender<Offer>) -> Result<(), Error> {
+async fn handle_http<S: Conn>(mut stream: S, offers: mpsc::Sender<Offer>) -> Result<(), Error> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let (request, used) = loop {
@@ -144,7 +192,7 @@ async fn handle_http(mut stream: TcpStream, offers: mpsc::Sender<Offer>) -> Resu
     }
 }
 
-async fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &str) -> Result<(), Error> {
+async fn respond<S: Conn>(stream: &mut S, status: &str, kind: &str, body: &str) -> Result<(), Error> {
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
@@ -156,8 +204,8 @@ async fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &str) -
 }
 
 /// One WebSocket: each text message is an offer, answered in kind.
-async fn signalling(
-    mut stream: TcpStream,
+async fn signalling<S: Conn>(
+    mut stream: S,
     mut decoder: Decoder,
     offers: mpsc::Sender<Offer>,
 ) -> Result<(), Error> {

@@ -14,6 +14,10 @@ use rtcwire_examples::{echo, websocket};
 /// Starts the server on free ports in a thread of its own; returns the
 /// HTTP address.
 fn start_server() -> SocketAddr {
+    start_server_with(None)
+}
+
+fn start_server_with(tls: Option<std::sync::Arc<rustls::ServerConfig>>) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -24,7 +28,7 @@ fn start_server() -> SocketAddr {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            echo::serve(listener, udp).await.unwrap();
+            echo::serve(listener, udp, tls).await.unwrap();
         });
     });
     rx.recv().unwrap()
@@ -168,4 +172,61 @@ fn a_bad_offer_gets_an_error_and_chromiums_offer_an_answer() {
     let mut r = String::new();
     s.read_to_string(&mut r).unwrap();
     assert!(r.starts_with("HTTP/1.1 404"), "{r}");
+}
+
+#[test]
+fn tls_serves_the_page_and_signalling() {
+    let cert = rtcwire_examples::tls::self_signed(vec!["localhost".into()]).unwrap();
+    let http = start_server_with(Some(cert.config.clone()));
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.certificate.clone()).unwrap();
+    let config = std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    );
+    let connect = || {
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let conn = rustls::ClientConnection::new(config.clone(), name).unwrap();
+        let tcp = TcpStream::connect(http).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        rustls::StreamOwned::new(conn, tcp)
+    };
+
+    let mut s = connect();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut page = Vec::new();
+    let _ = s.read_to_end(&mut page);
+    let page = String::from_utf8(page).unwrap();
+    assert!(
+        page.starts_with("HTTP/1.1 200 OK\r\n") && page.contains("RTCPeerConnection"),
+        "{page}"
+    );
+
+    let mut ws = connect();
+    ws.write_all(
+        b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        ws.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101 "));
+    let chromium = include_str!("../../crates/sdp/tests/corpus/chromium-156-offer-data.sdp");
+    ws.write_all(&websocket::frame(0x1, chromium.as_bytes(), Some([5, 5, 5, 5])))
+        .unwrap();
+    let mut h = [0u8; 4];
+    ws.read_exact(&mut h).unwrap();
+    assert_eq!((h[0], h[1]), (0x81, 126));
+    let mut answer = vec![0; usize::from(u16::from_be_bytes([h[2], h[3]]))];
+    ws.read_exact(&mut answer).unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.contains("a=ice-lite"), "{answer}");
 }
