@@ -976,8 +976,8 @@ fn throughput_100_mib_chromium_to_rtcwire_and_chromium_to_chromium() {
     let rtc_mbps = BULK_BYTES as f64 / 1e6 / secs;
     let stats = s.rtc.stats();
     println!(
-        "throughput Chromium -> rtcwire: {BULK_BYTES} bytes in {secs:.3} s = {rtc_mbps:.1} MB/s (sctp {:?})",
-        stats.sctp
+        "throughput Chromium -> rtcwire: {BULK_BYTES} bytes in {secs:.3} s = {rtc_mbps:.1} MB/s (transport {:?}, sctp {:?})",
+        stats.transport, stats.sctp
     );
     s.shutdown();
 
