@@ -125,6 +125,7 @@ fn run() -> Result<(), Error> {
     };
     progress.set(total);
     progress.finish();
+    let stats = a.rtc.stats();
     a.close();
     let (count, their_sum) = receiver.join().map_err(|_| "the receiver thread panicked")??;
     let Some(opened) = opened else {
@@ -142,6 +143,16 @@ fn run() -> Result<(), Error> {
         total as f64 / 1e6 / secs,
         total as f64 / (1 << 20) as f64 / secs
     );
+    if let Some(sctp) = stats.sctp {
+        println!(
+            "sender: {} datagrams sent, {} DATA chunks, {} fast retransmits, {} T3 timeouts, smoothed RTT {:?}",
+            stats.transport.packets_sent,
+            sctp.data_chunks_sent,
+            sctp.fast_retransmits,
+            sctp.t3_expiries,
+            sctp.srtt
+        );
+    }
     if count != total || their_sum != sum {
         return Err(format!(
             "received {count} of {total} bytes; checksum match: {}",
