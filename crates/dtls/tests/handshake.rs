@@ -408,6 +408,31 @@ fn zero_copy_application_data_path() {
     // Handshake-time data is refused.
     let (mut fresh, _) = pair(|_| {}, |_| {});
     assert!(fresh.seal_application_data(b"early", &mut datagram).is_err());
+
+    // In place: the payload behind room for the header, sealed where it is.
+    let headroom = DtlsEndpoint::RECORD_HEADROOM;
+    let mut buf = Vec::with_capacity(headroom + payload.len() + 16);
+    buf.resize(headroom, 0);
+    buf.extend_from_slice(&payload);
+    let (ptr, capacity) = (buf.as_ptr(), buf.capacity());
+    client.seal_application_data_in_place(&mut buf, headroom).unwrap();
+    assert_eq!(
+        (buf.as_ptr(), buf.capacity()),
+        (ptr, capacity),
+        "moved or reallocated"
+    );
+    assert_eq!(server.open_application_data(&mut buf), Some(&payload[..]));
+    // More headroom than needed is dropped; too little is refused.
+    let mut buf = vec![7u8; headroom + 10];
+    buf.extend_from_slice(b"spare");
+    client
+        .seal_application_data_in_place(&mut buf, headroom + 10)
+        .unwrap();
+    assert_eq!(server.open_application_data(&mut buf), Some(&b"spare"[..]));
+    let mut short = vec![0u8; 5];
+    assert!(client.seal_application_data_in_place(&mut short, 4).is_err());
+    let mut big = vec![0u8; headroom + 1200];
+    assert!(client.seal_application_data_in_place(&mut big, headroom).is_err());
 }
 
 #[test]

@@ -46,7 +46,7 @@ pub struct RtcConfig {
     /// The ICE agent: `lite` for a server with public addresses, STUN
     /// servers, timings, caps, seed.
     pub ice: IceConfig,
-    /// SCTP settings. `mtu` and `zero_checksum` are set by the peer
+    /// SCTP settings. `mtu`, `headroom` and `zero_checksum` are set by the peer
     /// connection; `max_message_size` is what we announce in
     /// `a=max-message-size` and the largest message we receive.
     pub sctp: SctpConfig,
@@ -139,6 +139,10 @@ pub struct Rtc {
     fingerprint: String,
 
     ice: IceAgent,
+    /// The agent's `poll_timeout`, as of its last input.
+    ice_timeout: Option<Instant>,
+    /// The agent was lent out: drain it at the next `poll_output`.
+    ice_touched: bool,
     /// Local candidates' `candidate:` values, for complete descriptions.
     local_candidates: Vec<String>,
     gathering: IceGatheringState,
@@ -221,6 +225,8 @@ impl Rtc {
             certificate,
             fingerprint,
             ice,
+            ice_timeout: None,
+            ice_touched: false,
             local_candidates: Vec::new(),
             gathering: IceGatheringState::New,
             pending_remote_candidates: Vec::new(),
@@ -341,6 +347,8 @@ impl Rtc {
     /// [`IceConfig::mdns_publish`] is on or the peer signals `.local`
     /// candidates): the caller carries them on its multicast socket.
     pub fn ice_agent_mut(&mut self) -> &mut IceAgent {
+        // Whatever the caller does to it shows at the next `poll_output`.
+        self.ice_touched = true;
         &mut self.ice
     }
 
@@ -673,6 +681,7 @@ impl Rtc {
             let mut sctp = self.config.sctp.clone();
             sctp.mtu = self.config.mtu.saturating_sub(DTLS_RECORD_OVERHEAD);
             sctp.zero_checksum = self.config.zero_checksum;
+            sctp.headroom = DtlsEndpoint::RECORD_HEADROOM;
             if let Some(port) = self.remote.as_ref().and_then(|r| r.sctp_port) {
                 sctp.remote_port = port;
             }
@@ -1043,6 +1052,10 @@ impl Rtc {
         if let Some(t) = self.transmits.pop_front() {
             return Ok(Output::Transmit(t));
         }
+        if self.ice_touched {
+            self.ice_touched = false;
+            self.pump_ice();
+        }
         // SCTP builds its packets lazily, so small messages share them.
         self.pump_sctp();
         if let Some(t) = self.transmits.pop_front() {
@@ -1060,7 +1073,7 @@ impl Rtc {
             return idle;
         }
         [
-            self.ice.poll_timeout(),
+            self.ice_timeout,
             self.dtls.as_ref().and_then(DtlsEndpoint::poll_timeout),
             self.sctp.as_ref().and_then(DataChannels::poll_timeout),
         ]
@@ -1073,6 +1086,9 @@ impl Rtc {
     // ----------------------------------------------------- moving between layers
 
     fn pump_ice(&mut self) {
+        // Every call into the agent is followed by this, so its timeout is
+        // read here once rather than on every `poll_output`.
+        self.ice_timeout = self.ice.poll_timeout();
         while let Some(t) = self.ice.poll_transmit() {
             self.push_transmit(t.source, t.destination, t.contents);
         }
@@ -1241,9 +1257,14 @@ impl Rtc {
         if let Some((local, remote)) = self.selected
             && dtls.state() == DtlsState::Connected
         {
-            while let Some(packet) = sctp.poll_transmit() {
-                let mut datagram = Vec::with_capacity(packet.len() + DTLS_RECORD_OVERHEAD);
-                if dtls.seal_application_data(&packet, &mut datagram).is_err() {
+            // SCTP leaves room for the record header in front of each
+            // packet: DTLS seals it where it is, so the packet's buffer is
+            // the datagram.
+            while let Some(mut datagram) = sctp.poll_transmit() {
+                if dtls
+                    .seal_application_data_in_place(&mut datagram, DtlsEndpoint::RECORD_HEADROOM)
+                    .is_err()
+                {
                     continue;
                 }
                 self.stats.packets_sent += 1;

@@ -237,15 +237,23 @@ impl std::iter::FusedIterator for Chunks<'_> {}
 pub(crate) struct PacketWriter {
     buf: Vec<u8>,
     mtu: usize,
+    /// Where the packet starts in `buf`: bytes before it are left for the
+    /// lower layer's header.
+    base: usize,
 }
+
+/// Room left after a packet when the writer has headroom: an AEAD tag.
+const TAILROOM: usize = 32;
 
 impl PacketWriter {
     /// A writer for packets of at most `mtu` bytes, starting one with
-    /// `header`.
-    pub(crate) fn new(header: CommonHeader, mtu: usize) -> Self {
+    /// `header`, `headroom` bytes into its buffer.
+    pub(crate) fn new(header: CommonHeader, mtu: usize, headroom: usize) -> Self {
+        let tail = if headroom > 0 { TAILROOM } else { 0 };
         let mut w = PacketWriter {
-            buf: Vec::with_capacity(mtu.min(1 << 16)),
+            buf: Vec::with_capacity(headroom + mtu.min(1 << 16) + tail),
             mtu,
+            base: headroom,
         };
         w.reset(header);
         w
@@ -254,6 +262,7 @@ impl PacketWriter {
     /// Starts a new packet with `header`, keeping the buffer's allocation.
     pub(crate) fn reset(&mut self, header: CommonHeader) {
         self.buf.clear();
+        self.buf.resize(self.base, 0);
         header.write(&mut self.buf, 0);
     }
 
@@ -265,12 +274,12 @@ impl PacketWriter {
 
     /// Bytes still available for chunks, their padding included.
     pub(crate) fn remaining(&self) -> usize {
-        self.mtu.saturating_sub(self.buf.len())
+        self.mtu.saturating_sub(self.buf.len() - self.base)
     }
 
     /// True when no chunk has been written since the last reset.
     pub(crate) fn is_empty(&self) -> bool {
-        self.buf.len() <= COMMON_HEADER_LEN
+        self.buf.len() <= self.base + COMMON_HEADER_LEN
     }
 
     /// Appends `chunk` with its padding if it fits: `Ok(false)`, with
@@ -286,7 +295,7 @@ impl PacketWriter {
     }
 
     /// Finishes the packet (see [`PacketWriter::finish`]) and hands over
-    /// its buffer without copying.
+    /// its buffer, headroom included, without copying.
     pub(crate) fn into_packet(mut self, zero_checksum: bool) -> Vec<u8> {
         self.finish(zero_checksum);
         self.buf
@@ -296,15 +305,12 @@ impl PacketWriter {
     /// when the peer announced Zero Checksum Acceptable, RFC 9653) and
     /// returns the packet. Call [`PacketWriter::reset`] before the next one.
     pub(crate) fn finish(&mut self, zero_checksum: bool) -> &[u8] {
-        let crc = if zero_checksum {
-            0
-        } else {
-            packet_crc32c(&self.buf)
-        };
-        if let Some(field) = self.buf.get_mut(8..COMMON_HEADER_LEN) {
+        let packet = &mut self.buf[self.base..];
+        let crc = if zero_checksum { 0 } else { packet_crc32c(packet) };
+        if let Some(field) = packet.get_mut(8..COMMON_HEADER_LEN) {
             field.copy_from_slice(&crc.to_le_bytes());
         }
-        &self.buf
+        &self.buf[self.base..]
     }
 }
 
@@ -405,7 +411,7 @@ pub(crate) mod tests {
             verification_tag: 0x0a0b_0c0d,
             checksum: 0xdead_beef, // ignored
         };
-        let mut w = PacketWriter::new(header, 1200);
+        let mut w = PacketWriter::new(header, 1200, 0);
         let data = Chunk::Data(DataChunk {
             tsn: 1,
             stream_id: 1,
@@ -421,6 +427,16 @@ pub(crate) mod tests {
         assert_eq!(w.finish(false), EXPECTED);
         let (h, _) = parse_packet(&EXPECTED, false).unwrap();
         assert_eq!(h.checksum, 0x67a3_7183);
+
+        // With headroom the same packet follows the free bytes, the MTU
+        // counts only the packet, and the buffer has room for a trailer.
+        let mut w = PacketWriter::new(header, EXPECTED.len(), 21);
+        assert!(w.push(&data).unwrap());
+        assert_eq!(w.remaining(), 0);
+        assert_eq!(w.finish(false), EXPECTED);
+        let v = w.into_packet(false);
+        assert_eq!(&v[21..], EXPECTED);
+        assert!(v.capacity() >= v.len() + 16);
     }
 
     /// dcSCTP's `WritePacketWithCalculatedChecksum`: another stack's
@@ -433,7 +449,7 @@ pub(crate) mod tests {
             verification_tag: 0x1234_5678,
             checksum: 0,
         };
-        let mut w = PacketWriter::new(header, 1200);
+        let mut w = PacketWriter::new(header, 1200, 0);
         assert!(w.push(&Chunk::Sack(Sack::new(999, 456, &[], &[]))).unwrap());
         assert_eq!(
             w.finish(false),
@@ -563,7 +579,7 @@ pub(crate) mod tests {
             verification_tag: 7,
             checksum: 0,
         };
-        let mut w = PacketWriter::new(header, 12 + 8 + 8);
+        let mut w = PacketWriter::new(header, 12 + 8 + 8, 0);
         assert!(w.is_empty());
         assert_eq!(w.remaining(), 16);
         // 4 + 3 = 7 bytes, 8 with padding.
@@ -619,7 +635,7 @@ pub(crate) mod tests {
         let p = w.finish(false).to_vec();
         assert_eq!(p[4..8], [0, 0, 0, 8]);
         // An MTU below the header leaves no room rather than underflowing.
-        let w = PacketWriter::new(header, 4);
+        let w = PacketWriter::new(header, 4, 0);
         assert_eq!(w.remaining(), 0);
     }
 
@@ -743,7 +759,7 @@ pub(crate) mod tests {
             zero in any::<bool>(),
         ) {
             let header = CommonHeader { source_port: 1, destination_port: 2, verification_tag: 3, checksum: 0 };
-            let mut w = PacketWriter::new(header, mtu);
+            let mut w = PacketWriter::new(header, mtu, 0);
             let chunks: Vec<Chunk<'_>> = specs.iter().map(|(k, n, f, b)| make_chunk(*k, *n, *f, b)).collect();
             let mut accepted = Vec::new();
             for c in &chunks {
