@@ -78,8 +78,9 @@ pub struct TurnConfig {
     pub username: String,
     /// Long-term credential password.
     pub password: String,
-    /// Requested allocation lifetime (the server may grant less). Refreshes
-    /// go out 60 s before expiry, or halfway for lifetimes under 2 minutes.
+    /// Requested allocation lifetime (the server may grant less, or more).
+    /// Refreshes go out 60 s before the shorter of this and the granted
+    /// lifetime ends, or halfway through it when it is under 2 minutes.
     pub lifetime: Duration,
     /// REQUESTED-ADDRESS-FAMILY: `Some(AddressFamily::V6)` asks for an IPv6
     /// relayed address; `None` takes the server's default (IPv4).
@@ -959,7 +960,7 @@ impl TurnClient {
                 self.state = State::Allocated {
                     relayed,
                     expires: now + lifetime,
-                    refresh_at: Some(now + refresh_after(lifetime)),
+                    refresh_at: Some(now + self.refresh_after(lifetime)),
                 };
                 self.push_event(TurnEvent::Allocated {
                     relayed,
@@ -970,12 +971,13 @@ impl TurnClient {
             RequestKind::Refresh { lifetime: 0 } => self.finish_closed(),
             RequestKind::Refresh { .. } => {
                 let lifetime = granted_lifetime(msg, self.config.lifetime);
+                let refresh = self.refresh_after(lifetime);
                 if let State::Allocated {
                     expires, refresh_at, ..
                 } = &mut self.state
                 {
                     *expires = now + lifetime;
-                    *refresh_at = Some(now + refresh_after(lifetime));
+                    *refresh_at = Some(now + refresh);
                     self.push_event(TurnEvent::Refreshed { lifetime });
                 }
             }
@@ -998,6 +1000,14 @@ impl TurnClient {
                 }
             }
         }
+    }
+
+    /// When to refresh after the server granted `lifetime`: by the shorter
+    /// of the granted and the requested lifetime, so a client configured
+    /// with a short lifetime refreshes that often even when the server
+    /// grants more (coturn raises short Refresh lifetimes to 600 s).
+    fn refresh_after(&self, granted: Duration) -> Duration {
+        refresh_after(granted.min(self.config.lifetime))
     }
 
     fn request_failed(&mut self, kind: RequestKind, error: TurnError) {

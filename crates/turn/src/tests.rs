@@ -353,6 +353,20 @@ fn refreshes_a_minute_before_expiry_or_halfway_through_short_lifetimes() {
 }
 
 #[test]
+fn refreshes_on_the_requested_lifetime_when_the_server_grants_more() {
+    let now = Instant::now();
+    let mut s = FakeServer::new();
+    let mut config = config();
+    config.lifetime = Duration::from_secs(30);
+    let mut c = client(now, config);
+    let (events, _) = exchange(now, &mut c, &mut s);
+    assert!(
+        matches!(events[..], [TurnEvent::Allocated { lifetime, .. }] if lifetime == Duration::from_secs(600))
+    );
+    assert_eq!(c.poll_timeout(), Some(now + Duration::from_secs(15)));
+}
+
+#[test]
 fn a_silent_server_loses_the_allocation_at_expiry_or_refresh_timeout() {
     let now = Instant::now();
     let mut s = FakeServer::new();
