@@ -242,3 +242,109 @@ impl Drop for LinePeer {
         let _ = self.child.wait();
     }
 }
+
+/// A network namespace with only a loopback interface (`ip netns`); its
+/// processes are killed and it is deleted on drop, also when a test fails.
+pub struct Netns {
+    name: String,
+}
+
+impl Netns {
+    /// Creates the namespace (needs root).
+    pub fn create(name: &str) -> Netns {
+        let out = Command::new("ip")
+            .args(["netns", "add", name])
+            .output()
+            .expect("run `ip netns add`");
+        assert!(
+            out.status.success(),
+            "`ip netns add {name}` failed (the test needs root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Netns {
+            name: name.to_owned(),
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `args` inside the namespace and asserts that it succeeded.
+    pub fn run(&self, args: &[&str]) {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .output()
+            .expect("run `ip netns exec`");
+        assert!(
+            out.status.success(),
+            "`ip netns exec {} {}` failed: {}",
+            self.name,
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Runs the ignored test `test` of the current test binary again inside
+    /// the namespace, with the environment variable `inside` set so that
+    /// the inner run does the work; echoes its output (each line also goes
+    /// to `on_line`) and asserts that it passed within `limit`.
+    pub fn run_test_inside(
+        &self,
+        test: &str,
+        inside: &str,
+        limit: std::time::Duration,
+        mut on_line: impl FnMut(&str),
+    ) {
+        let exe = std::env::current_exe().expect("path of this test binary");
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &self.name])
+            .arg(exe)
+            .args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"])
+            .env(inside, "1");
+        let mut inner = LinePeer::spawn(command);
+        let deadline = Instant::now() + limit;
+        let mut ran = false;
+        loop {
+            match inner.recv(deadline) {
+                Ok(line) => {
+                    ran |= line.starts_with("test result: ok. 1 passed");
+                    println!("[{}] {line}", self.name);
+                    on_line(&line);
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "the run inside {} did not finish within {limit:?}; its stderr:\n{}",
+                    self.name,
+                    inner.stderr_tail(80)
+                ),
+            }
+        }
+        let status = inner.wait().expect("wait for the run inside the namespace");
+        assert!(
+            status.success(),
+            "the run inside {} failed ({status}); its stderr:\n{}",
+            self.name,
+            inner.stderr_tail(80)
+        );
+        assert!(ran, "the run inside {} did not run {test}", self.name);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Whatever still runs in it was started by the test (a peer, if the
+        // inner run was killed on its deadline).
+        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.name]).output() {
+            let pids = String::from_utf8_lossy(&out.stdout);
+            let pids: Vec<&str> = pids.split_whitespace().collect();
+            if !pids.is_empty() {
+                let _ = Command::new("kill").arg("-KILL").args(&pids).output();
+            }
+        }
+        let _ = Command::new("ip").args(["netns", "delete", &self.name]).output();
+    }
+}

@@ -31,7 +31,7 @@ use rtcwire::{
     ChannelId, ChannelOptions, DtlsTransportState, Event, Input, Output, PeerConnectionState, Receive, Rtc,
     RtcConfig, SdpType, SessionDescription,
 };
-use rtcwire_interop::{LinePeer, repo_root, require_tool};
+use rtcwire_interop::{LinePeer, Netns, repo_root, require_tool};
 use serde_json::{Value, json};
 
 /// Set in the environment of the run inside the namespace.
@@ -74,95 +74,12 @@ fn inside_namespace(test: &str) -> bool {
     let ns = Netns::create(&format!("rtcwire-chromium-{}", std::process::id()));
     ns.run(&["ip", "link", "set", "lo", "up"]);
 
-    let exe = std::env::current_exe().expect("path of this test binary");
-    let mut command = Command::new("ip");
-    command
-        .args(["netns", "exec", &ns.name])
-        .arg(exe)
-        .args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"])
-        .env(INSIDE, "1");
-    let mut inner = LinePeer::spawn(command);
-    let deadline = Instant::now() + OUTER_LIMIT;
-    let mut ran = false;
-    loop {
-        match inner.recv(deadline) {
-            Ok(line) => {
-                ran |= line.starts_with("test result: ok. 1 passed");
-                println!("[{}] {line}", ns.name);
-                if line.starts_with("throughput") || line.starts_with("connect") {
-                    eprintln!("{line}");
-                }
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "the run inside {} did not finish within {OUTER_LIMIT:?}; its stderr:\n{}",
-                ns.name,
-                inner.stderr_tail(80)
-            ),
+    ns.run_test_inside(test, INSIDE, OUTER_LIMIT, |line| {
+        if line.starts_with("throughput") || line.starts_with("connect") {
+            eprintln!("{line}");
         }
-    }
-    let status = inner.wait().expect("wait for the run inside the namespace");
-    assert!(
-        status.success(),
-        "the run inside {} failed ({status}); its stderr:\n{}",
-        ns.name,
-        inner.stderr_tail(80)
-    );
-    assert!(ran, "the run inside {} did not run {test}", ns.name);
+    });
     false
-}
-
-/// A network namespace with only a loopback interface; its processes are
-/// killed and it is deleted on drop, also when the test fails.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn create(name: &str) -> Netns {
-        let out = Command::new("ip")
-            .args(["netns", "add", name])
-            .output()
-            .expect("run `ip netns add`");
-        assert!(
-            out.status.success(),
-            "`ip netns add {name}` failed (the test needs root): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Netns {
-            name: name.to_owned(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .args(args)
-            .output()
-            .expect("run `ip netns exec`");
-        assert!(
-            out.status.success(),
-            "`ip netns exec {} {}` failed: {}",
-            self.name,
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        // Whatever still runs in it was started by this test (Chromium, if
-        // the inner run was killed on the deadline).
-        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.name]).output() {
-            let pids = String::from_utf8_lossy(&out.stdout);
-            let pids: Vec<&str> = pids.split_whitespace().collect();
-            if !pids.is_empty() {
-                let _ = Command::new("kill").arg("-KILL").args(&pids).output();
-            }
-        }
-        let _ = Command::new("ip").args(["netns", "delete", &self.name]).output();
-    }
 }
 
 /// The bytes of message `seq`: the same function as `pattern` in page.html

@@ -20,11 +20,10 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::Command;
-use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use rand::{RngCore, SeedableRng};
-use rtcwire_interop::{LinePeer, require_tool};
+use rtcwire_interop::{LinePeer, Netns, require_tool};
 use rtcwire_sctp::{Association, SctpConfig, SctpEvent, SctpMessage};
 
 /// usrsctp's example programs (Debian package `libusrsctp-examples`).
@@ -66,98 +65,7 @@ fn rtcwire_sctp_exchanges_messages_with_usrsctp_echo_server_over_udp() {
     let ns = Netns::create(&format!("rtcwire-usrsctp-{}", std::process::id()));
     ns.run(&["ip", "link", "set", "lo", "mtu", "1500", "up"]);
 
-    let exe = std::env::current_exe().expect("path of this test binary");
-    let mut command = Command::new("ip");
-    command
-        .args(["netns", "exec", &ns.name])
-        .arg(exe)
-        .args([
-            "--exact",
-            TEST_NAME,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(INSIDE, "1");
-    let mut inner = LinePeer::spawn(command);
-    let deadline = Instant::now() + OUTER_LIMIT;
-    let mut ran = false;
-    loop {
-        match inner.recv(deadline) {
-            Ok(line) => {
-                ran |= line.starts_with("test result: ok. 1 passed");
-                println!("[{}] {line}", ns.name);
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "the run inside {} did not finish within {OUTER_LIMIT:?}; its stderr:\n{}",
-                ns.name,
-                inner.stderr_tail(60)
-            ),
-        }
-    }
-    let status = inner.wait().expect("wait for the run inside the namespace");
-    assert!(
-        status.success(),
-        "the run inside {} failed ({status}); its stderr:\n{}",
-        ns.name,
-        inner.stderr_tail(60)
-    );
-    assert!(ran, "the run inside {} did not run {TEST_NAME}", ns.name);
-}
-
-/// A network namespace with only a loopback interface; its processes are
-/// killed and it is deleted on drop, also when the test fails.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn create(name: &str) -> Netns {
-        let out = Command::new("ip")
-            .args(["netns", "add", name])
-            .output()
-            .expect("run `ip netns add`");
-        assert!(
-            out.status.success(),
-            "`ip netns add {name}` failed (the test needs root): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Netns {
-            name: name.to_owned(),
-        }
-    }
-
-    /// Runs `args` inside the namespace and asserts that it succeeded.
-    fn run(&self, args: &[&str]) {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .args(args)
-            .output()
-            .expect("run `ip netns exec`");
-        assert!(
-            out.status.success(),
-            "`ip netns exec {} {}` failed: {}",
-            self.name,
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        // Whatever still runs in it was started by this test (the echo
-        // server, if the inner run was killed on the deadline).
-        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.name]).output() {
-            let pids = String::from_utf8_lossy(&out.stdout);
-            let pids: Vec<&str> = pids.split_whitespace().collect();
-            if !pids.is_empty() {
-                let _ = Command::new("kill").arg("-KILL").args(&pids).output();
-            }
-        }
-        let _ = Command::new("ip").args(["netns", "delete", &self.name]).output();
-    }
+    ns.run_test_inside(TEST_NAME, INSIDE, OUTER_LIMIT, |_| {});
 }
 
 /// One message sent, and what came back.
