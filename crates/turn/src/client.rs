@@ -742,7 +742,9 @@ impl TurnClient {
     }
 
     fn build_request(&mut self, kind: RequestKind) -> Result<(Vec<u8>, bool), TurnError> {
-        let mut buf = vec![0u8; MAX_REQUEST_LEN];
+        // Built on the stack, then copied at its real size: the transaction
+        // keeps it for retransmissions.
+        let mut buf = [0u8; MAX_REQUEST_LEN];
         let tid = TransactionId::random(&mut self.rng);
         let mut b = MessageBuilder::new(&mut buf, MessageType::new(kind.method(), Class::Request), tid)?;
         match kind {
@@ -776,9 +778,7 @@ impl TurnClient {
             false
         };
         b.add_fingerprint()?;
-        let len = b.len();
-        buf.truncate(len);
-        Ok((buf, authenticated))
+        Ok((b.finish().to_vec(), authenticated))
     }
 
     fn encode_send_indication(
