@@ -175,6 +175,7 @@
 
 mod link;
 mod nat;
+mod responder;
 mod rng;
 mod seed;
 mod sim;
@@ -185,6 +186,7 @@ pub use nat::{
     DEFAULT_MAX_MAPPINGS, FilteringBehavior, MAX_PERMISSIONS_PER_MAPPING, MappingBehavior, NatConfig,
     NatMapping, PortAllocation,
 };
+pub use responder::Responder;
 pub use rng::Rng;
 pub use seed::{SEED_ENV, SeedReporter, seed_from_env_or};
 pub use sim::{

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{Peer, StunServer, addr, config, negotiate, peer, run_until};
+use common::{Peer, addr, config, negotiate, peer, run_until};
 use rtcwire::{
     ChannelId, ChannelOptions, Event, IceConfig, Input, PeerConnectionState, PeerId, Receive, Rtc, RtcError,
     Server, ServerConfig, ServerOutput, SessionDescription,
@@ -17,7 +16,6 @@ use rtcwire::{
 use rtcwire_netsim::{
     Datagram, Endpoint, EndpointId, LinkConfig, NatConfig, Network, SeedReporter, Sim, seed_from_env_or,
 };
-use rtcwire_stun::BindingResponder;
 
 const STUN: &str = "198.51.100.1:3478";
 
@@ -26,14 +24,7 @@ const STUN: &str = "198.51.100.1:3478";
 fn world(seed: u64, nat: Option<NatConfig>, link: LinkConfig) -> (Sim, EndpointId, EndpointId) {
     let mut sim = Sim::new(seed);
     let stun = sim.add_host(Network::Internet, [198, 51, 100, 1]).unwrap();
-    sim.add_endpoint(
-        stun,
-        StunServer {
-            responder: BindingResponder::new(),
-            out: VecDeque::new(),
-        },
-    )
-    .unwrap();
+    sim.add_endpoint(stun, common::stun_server()).unwrap();
     let mut place = |i: u8| {
         let network = match &nat {
             Some(n) => Network::from(

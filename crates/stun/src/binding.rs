@@ -259,6 +259,16 @@ impl BindingResponder {
         self
     }
 
+    /// Like [`respond`](BindingResponder::respond), into a new `Vec`: the
+    /// answer to send back to `source`, or `None` for anything to drop or
+    /// leave unanswered. For tests and simple servers; `respond` is the
+    /// allocation-free path.
+    pub fn respond_to_vec(&self, request: &[u8], source: SocketAddr) -> Option<Vec<u8>> {
+        let mut out = [0u8; 1500];
+        let n = self.respond(request, source, &mut out).ok().flatten()?;
+        out.get(..n).map(<[u8]>::to_vec)
+    }
+
     /// Answers one datagram. `Ok(Some(n))`: send `out[..n]` back to
     /// `source`. `Ok(None)`: nothing to answer (an indication or a response).
     /// `Err`: the datagram is not a well-formed STUN message or fails its

@@ -4,13 +4,12 @@
 // Helpers outside #[test] functions unwrap too: this is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rtcwire_netsim::{
-    Datagram, Endpoint, LinkConfig, NatConfig, Network, SeedReporter, Sim, seed_from_env_or,
+    Datagram, Endpoint, LinkConfig, NatConfig, Network, Responder, SeedReporter, Sim, seed_from_env_or,
 };
 use rtcwire_stun::{
     BindingClient, BindingEvent, BindingFailure, BindingRequestOptions, BindingResponder, TransactionConfig,
@@ -22,41 +21,9 @@ const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 const NAT_IP: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 7);
 
 /// A stateless STUN server endpoint.
-struct Server {
-    responder: BindingResponder,
-    out: VecDeque<Datagram>,
-    requests: u64,
-}
-
-impl Server {
-    fn new() -> Server {
-        Server {
-            responder: BindingResponder::new(),
-            out: VecDeque::new(),
-            requests: 0,
-        }
-    }
-}
-
-impl Endpoint for Server {
-    fn handle_datagram(&mut self, _now: Instant, d: Datagram) {
-        let mut buf = [0u8; 1500];
-        if let Ok(Some(n)) = self.responder.respond(&d.payload, d.source, &mut buf) {
-            self.requests += 1;
-            self.out.push_back(Datagram {
-                source: d.destination,
-                destination: d.source,
-                payload: buf[..n].to_vec(),
-            });
-        }
-    }
-    fn handle_timeout(&mut self, _now: Instant) {}
-    fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
-        self.out.pop_front()
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
+fn stun_server() -> Responder<impl FnMut(&[u8], SocketAddr) -> Option<Vec<u8>>> {
+    let responder = BindingResponder::new();
+    Responder::new(move |payload, source| responder.respond_to_vec(payload, source))
 }
 
 /// Runs Binding clients from one local address, one after another.
@@ -147,7 +114,7 @@ fn world(seed: u64, nat: NatConfig, link: LinkConfig) -> World {
         let server = sim.add_host(Network::Internet, ip).unwrap();
         sim.set_link(server, LinkConfig::perfect().latency(Duration::from_millis(20)))
             .unwrap();
-        sim.add_endpoint(server, Server::new()).unwrap();
+        sim.add_endpoint(server, stun_server()).unwrap();
     }
     let client = sim
         .add_endpoint(host, Client::new((CLIENT, 50_000).into()))

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use rtcwire_ice::{Candidate, CandidateKind, IceAgent, IceConfig, IceConnectionState, IceEvent, IceRole};
-use rtcwire_netsim::{Datagram, Endpoint, EndpointId, LinkConfig, NatConfig, Network, Sim};
+use rtcwire_netsim::{Datagram, Endpoint, EndpointId, LinkConfig, NatConfig, Network, Responder, Sim};
 use rtcwire_stun::BindingResponder;
 
 pub const STUN_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
@@ -272,29 +272,9 @@ impl Endpoint for Peer {
 }
 
 /// A stateless STUN server.
-pub struct StunServer {
-    responder: BindingResponder,
-    out: VecDeque<Datagram>,
-}
-
-impl Endpoint for StunServer {
-    fn handle_datagram(&mut self, _now: Instant, d: Datagram) {
-        let mut buf = [0u8; 1500];
-        if let Ok(Some(n)) = self.responder.respond(&d.payload, d.source, &mut buf) {
-            self.out.push_back(Datagram {
-                source: d.destination,
-                destination: d.source,
-                payload: buf[..n].to_vec(),
-            });
-        }
-    }
-    fn handle_timeout(&mut self, _now: Instant) {}
-    fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
-        self.out.pop_front()
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
+pub fn stun_server() -> Responder<impl FnMut(&[u8], SocketAddr) -> Option<Vec<u8>>> {
+    let responder = BindingResponder::new();
+    Responder::new(move |payload, source| responder.respond_to_vec(payload, source))
 }
 
 /// Where a peer sits.
@@ -427,14 +407,7 @@ impl World {
         let now = sim.now();
         if config.stun {
             let server = sim.add_host(Network::Internet, STUN_IP).unwrap();
-            sim.add_endpoint(
-                server,
-                StunServer {
-                    responder: BindingResponder::new(),
-                    out: VecDeque::new(),
-                },
-            )
-            .unwrap();
+            sim.add_endpoint(server, stun_server()).unwrap();
         }
         let stun_servers = if config.stun {
             vec![SocketAddr::from((STUN_IP, STUN_PORT))]

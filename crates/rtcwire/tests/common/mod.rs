@@ -18,7 +18,7 @@ use rtcwire::{
     ChannelId, DtlsCertificate, Event, IceConnectionState, Input, Output, PeerConnectionState, Receive, Rtc,
     RtcConfig,
 };
-use rtcwire_netsim::{Datagram, Endpoint, EndpointId, Sim};
+use rtcwire_netsim::{Datagram, Endpoint, EndpointId, Responder, Sim};
 use rtcwire_stun::BindingResponder;
 
 /// Certificates are made once per test binary: key generation is the
@@ -150,29 +150,9 @@ impl Endpoint for Peer {
 }
 
 /// A stateless STUN server (RFC 8489 Binding).
-pub struct StunServer {
-    pub responder: BindingResponder,
-    pub out: VecDeque<Datagram>,
-}
-
-impl Endpoint for StunServer {
-    fn handle_datagram(&mut self, _now: Instant, d: Datagram) {
-        let mut buf = [0u8; 1500];
-        if let Ok(Some(n)) = self.responder.respond(&d.payload, d.source, &mut buf) {
-            self.out.push_back(Datagram {
-                source: d.destination,
-                destination: d.source,
-                payload: buf[..n].to_vec(),
-            });
-        }
-    }
-    fn handle_timeout(&mut self, _now: Instant) {}
-    fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> {
-        self.out.pop_front()
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
+pub fn stun_server() -> Responder<impl FnMut(&[u8], SocketAddr) -> Option<Vec<u8>>> {
+    let responder = BindingResponder::new();
+    Responder::new(move |payload, source| responder.respond_to_vec(payload, source))
 }
 
 pub fn peer(sim: &mut Sim, id: EndpointId) -> &mut Peer {
