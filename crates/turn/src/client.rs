@@ -1,7 +1,9 @@
 //! The TURN client: one allocation on one server (RFC 8656).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
@@ -41,6 +43,10 @@ const POOL_LEN: usize = 16;
 /// characters each, up to 4 bytes per character), SOFTWARE and the rest.
 const MAX_REQUEST_LEN: usize = 8192;
 
+/// Cap on rustls' buffers of plaintext written before the handshake ends
+/// and of TLS records not yet polled.
+pub const MAX_TLS_BUFFER: usize = 256 * 1024;
+
 /// Permissions last 300 s (RFC 8656 section 9); refresh a minute early.
 pub const PERMISSION_REFRESH: Duration = Duration::from_secs(240);
 /// Channel bindings last 600 s (RFC 8656 section 12), but binding a channel
@@ -57,7 +63,10 @@ pub enum TurnTransport {
     /// [`TurnClient::handle_stream`]; requests are sent once; ChannelData is
     /// padded to 4 bytes (RFC 8656 section 12.5).
     Tcp,
-    /// Like [`TurnTransport::Tcp`], inside TLS that the caller runs.
+    /// Like [`TurnTransport::Tcp`], inside TLS: run by the client itself
+    /// when made with [`TurnClient::new_tls`] (the caller moves the TCP
+    /// bytes), or by the caller, who then moves plaintext, with
+    /// [`TurnClient::new`].
     Tls,
 }
 
@@ -293,6 +302,10 @@ pub struct TurnClient {
     events: VecDeque<TurnEvent>,
     data_events: usize,
     stream: StreamBuffer,
+    /// rustls' sans-IO client when the client runs TLS itself.
+    tls: Option<Box<rustls::ClientConnection>>,
+    /// Plaintext on its way into TLS.
+    scratch: Vec<u8>,
     rejected: u64,
     dropped: u64,
 }
@@ -320,6 +333,8 @@ impl TurnClient {
             events: VecDeque::new(),
             data_events: 0,
             stream: StreamBuffer::default(),
+            tls: None,
+            scratch: Vec::new(),
             rejected: 0,
             dropped: 0,
         };
@@ -327,6 +342,28 @@ impl TurnClient {
             client.fail(e);
         }
         client
+    }
+
+    /// A client that reaches the server over TLS (`turns:`, RFC 8656 section
+    /// 3.1) through rustls' sans-IO connection: the caller connects TCP to
+    /// `config.server`, hands every byte read to
+    /// [`TurnClient::handle_stream`] and writes every
+    /// [`TurnClient::poll_transmit`] to the socket. `server_name` is checked
+    /// against the server's certificate by `tls_config`.
+    pub fn new_tls<R: rand::RngCore + ?Sized>(
+        now: Instant,
+        rng: &mut R,
+        mut config: TurnConfig,
+        tls_config: Arc<rustls::ClientConfig>,
+        server_name: rustls::pki_types::ServerName<'static>,
+    ) -> Result<TurnClient, TurnError> {
+        let mut conn =
+            rustls::ClientConnection::new(tls_config, server_name).map_err(|e| TurnError::from_tls(&e))?;
+        conn.set_buffer_limit(Some(MAX_TLS_BUFFER));
+        config.transport = TurnTransport::Tls;
+        let mut client = TurnClient::new(now, rng, config);
+        client.tls = Some(Box::new(conn));
+        Ok(client)
     }
 
     /// The server's address: every transmit goes there.
@@ -512,7 +549,47 @@ impl TurnClient {
     /// [`TurnEvent::Data`]. The reassembly buffer holds at most
     /// [`crate::MAX_STREAM_BUFFER`] bytes. An error means the stream lost its
     /// framing: the client is done and the connection should be closed.
-    pub fn handle_stream(&mut self, now: Instant, mut bytes: &[u8]) -> Result<(), TurnError> {
+    pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) -> Result<(), TurnError> {
+        let Some(mut tls) = self.tls.take() else {
+            return self.handle_plain_stream(now, bytes);
+        };
+        let result = self.handle_tls(now, &mut tls, bytes);
+        self.tls = Some(tls);
+        if let Err(e) = result {
+            self.fail(e);
+        }
+        result
+    }
+
+    /// TLS records in, plaintext out to the framing.
+    fn handle_tls(
+        &mut self,
+        now: Instant,
+        tls: &mut rustls::ClientConnection,
+        mut bytes: &[u8],
+    ) -> Result<(), TurnError> {
+        let mut plain = [0u8; 4096];
+        while !bytes.is_empty() {
+            let n = tls
+                .read_tls(&mut bytes)
+                .map_err(|_| TurnError::Tls("TLS receive buffer full"))?;
+            tls.process_new_packets().map_err(|e| TurnError::from_tls(&e))?;
+            loop {
+                match tls.reader().read(&mut plain) {
+                    Ok(0) => break,
+                    Ok(k) => self.handle_plain_stream(now, &plain[..k])?,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(_) => return Err(TurnError::Tls("the connection was cut without close_notify")),
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_plain_stream(&mut self, now: Instant, mut bytes: &[u8]) -> Result<(), TurnError> {
         if self.state == State::Done {
             return Ok(());
         }
@@ -546,8 +623,47 @@ impl TurnClient {
         }
     }
 
-    /// The next datagram (or stream chunk) for the server.
+    /// The next datagram (or stream chunk, or TLS records) for the server.
     pub fn poll_transmit(&mut self) -> Option<Transmit<'_>> {
+        if self.tls.is_none() {
+            return self.poll_plain();
+        }
+        // Everything due goes into TLS; what comes out is one chunk of
+        // records.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        loop {
+            scratch.clear();
+            match self.poll_plain() {
+                Some(t) => scratch.extend_from_slice(t.contents),
+                None => break,
+            }
+            if let Some(tls) = &mut self.tls
+                && tls.writer().write_all(&scratch).is_err()
+            {
+                self.dropped += 1;
+            }
+        }
+        self.scratch = scratch;
+        let tls = self.tls.as_mut()?;
+        if !tls.wants_write() {
+            return None;
+        }
+        let mut out = self.pool.pop().unwrap_or_default();
+        out.clear();
+        while tls.wants_write() {
+            if tls.write_tls(&mut out).is_err() {
+                break;
+            }
+        }
+        let old = std::mem::replace(&mut self.current, out);
+        self.recycle(old);
+        Some(Transmit {
+            destination: self.config.server,
+            contents: &self.current,
+        })
+    }
+
+    fn poll_plain(&mut self) -> Option<Transmit<'_>> {
         let destination = self.config.server;
         let due = self
             .pending
@@ -717,6 +833,9 @@ impl TurnClient {
     fn finish_closed(&mut self) {
         self.state = State::Done;
         self.clear_allocation();
+        if let Some(tls) = &mut self.tls {
+            tls.send_close_notify();
+        }
         self.push_event(TurnEvent::Closed);
     }
 

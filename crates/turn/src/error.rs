@@ -75,6 +75,9 @@ pub enum TurnError {
     /// ChannelData: the framing is lost and the connection must be closed.
     #[error("TURN byte stream out of sync: {0}")]
     StreamCorrupt(&'static str),
+    /// The TLS session to the server failed (`turns:`); the client is done.
+    #[error("TLS to the TURN server failed: {0}")]
+    Tls(&'static str),
     /// A command needs an allocation and there is none (yet, or any more).
     #[error("no allocation")]
     NotAllocated,
@@ -95,6 +98,18 @@ pub enum TurnError {
 }
 
 impl TurnError {
+    /// The error for a rustls failure, by category.
+    pub(crate) fn from_tls(e: &rustls::Error) -> TurnError {
+        TurnError::Tls(match e {
+            rustls::Error::InvalidCertificate(_) => "the server's certificate was rejected",
+            rustls::Error::NoCertificatesPresented => "the server presented no certificate",
+            rustls::Error::AlertReceived(_) => "the server sent a fatal alert",
+            rustls::Error::PeerIncompatible(_) => "no TLS version or cipher suite in common",
+            rustls::Error::PeerMisbehaved(_) => "the server broke the TLS protocol",
+            _ => "TLS failure",
+        })
+    }
+
     /// The error for an ERROR-CODE number.
     pub(crate) fn from_code(code: u16) -> TurnError {
         match code {

@@ -3,8 +3,9 @@
 //! A sans-IO TURN client (RFC 8656): one allocation on one server, its
 //! permissions and channel bindings, and the data relayed through them.
 //!
-//! Implements, over UDP and over a byte stream (TCP, or TLS run by the
-//! caller):
+//! Implements, over UDP, TCP and TLS (`turns:`, through rustls' sans-IO
+//! client: the caller owns the TCP socket and moves bytes, see
+//! [`TurnClient::new_tls`]):
 //! - Allocate with the long-term credential mechanism (RFC 8489 section
 //!   9.2): the first request goes without credentials, the 401 brings REALM
 //!   and NONCE, the request is re-sent with USERNAME, REALM, NONCE and
@@ -21,8 +22,7 @@
 //! Not implemented: TCP relays (RFC 6062), EVEN-PORT and RESERVATION-TOKEN,
 //! dual allocations (ADDITIONAL-ADDRESS-FAMILY), the SHA-256 password
 //! algorithm and USERHASH (the MD5 long-term key is used, as coturn and
-//! browsers do), ICMP attributes, the TLS session itself (the caller runs
-//! rustls and hands over the plaintext bytes).
+//! browsers do), ICMP attributes, DTLS to the server.
 //!
 //! Nothing here reads a clock or touches a socket: time is an argument, and
 //! everything to send comes out of [`TurnClient::poll_transmit`] for the
@@ -55,7 +55,8 @@ mod tests;
 
 pub use client::{
     CHANNEL_REFRESH, MAX_CHANNELS, MAX_PERMISSIONS, MAX_QUEUED_DATA_EVENTS, MAX_QUEUED_EVENTS,
-    MAX_QUEUED_TRANSMITS, PERMISSION_REFRESH, TurnClient, TurnConfig, TurnEvent, TurnTransport,
+    MAX_QUEUED_TRANSMITS, MAX_TLS_BUFFER, PERMISSION_REFRESH, TurnClient, TurnConfig, TurnEvent,
+    TurnTransport,
 };
 pub use error::TurnError;
 pub use stream::{MAX_FRAME_LEN, MAX_STREAM_BUFFER};

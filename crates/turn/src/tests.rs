@@ -693,3 +693,115 @@ fn channel_data_with_a_bad_length_is_dropped() {
     assert!(c.handle_receive(now, server(), &buf[..n]).is_some());
     assert_eq!(c.handle_receive(now, server(), &buf[..n - 1]), None);
 }
+
+mod tls {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+
+    use super::*;
+
+    fn configs() -> (Arc<rustls::ServerConfig>, Arc<rustls::ClientConfig>) {
+        let certified = rcgen::generate_simple_self_signed(vec!["turn.example".into()]).unwrap();
+        let der: CertificateDer<'static> = certified.cert.der().clone();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![der.clone()], key)
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(der).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        (Arc::new(server), Arc::new(client))
+    }
+
+    /// Runs the client against the fake server behind a rustls server;
+    /// returns the events.
+    fn run(c: &mut TurnClient, tls: &mut rustls::ServerConnection, s: &mut FakeServer) -> Vec<TurnEvent> {
+        let now = Instant::now();
+        let mut plain = Vec::new();
+        let mut events = Vec::new();
+        for _ in 0..20 {
+            while let Some(t) = c.poll_transmit() {
+                let mut bytes = t.contents;
+                while !bytes.is_empty() {
+                    tls.read_tls(&mut bytes).unwrap();
+                    if tls.process_new_packets().is_err() {
+                        break;
+                    }
+                }
+            }
+            let _ = tls.reader().read_to_end(&mut plain);
+            while let Some(len) = rtcwire_stun::stream_message_len(&plain).filter(|&n| plain.len() >= n) {
+                let msg: Vec<u8> = plain.drain(..len).collect();
+                if let Some(answer) = s.answer(&msg) {
+                    tls.writer().write_all(&answer).unwrap();
+                }
+            }
+            let mut out = Vec::new();
+            while tls.wants_write() {
+                tls.write_tls(&mut out).unwrap();
+            }
+            if !out.is_empty() {
+                let _ = c.handle_stream(now, &out);
+            }
+            events.extend(std::iter::from_fn(|| c.poll_event()));
+        }
+        events
+    }
+
+    #[test]
+    fn allocates_through_rustls() {
+        let (server_config, client_config) = configs();
+        let name = ServerName::try_from("turn.example").unwrap();
+        let mut c = TurnClient::new_tls(
+            Instant::now(),
+            &mut StdRng::seed_from_u64(1),
+            config(),
+            client_config,
+            name,
+        )
+        .unwrap();
+        let mut tls = rustls::ServerConnection::new(server_config).unwrap();
+        let mut s = FakeServer::new();
+        let events = run(&mut c, &mut tls, &mut s);
+        assert!(
+            matches!(events[..], [TurnEvent::Allocated { relayed: r, .. }] if r == relayed()),
+            "{events:?}"
+        );
+        assert_eq!(s.requests.len(), 2);
+        c.close(Instant::now());
+        let events = run(&mut c, &mut tls, &mut s);
+        assert_eq!(events, vec![TurnEvent::Closed]);
+    }
+
+    #[test]
+    fn a_certificate_for_another_name_fails_saying_so() {
+        let (server_config, client_config) = configs();
+        let name = ServerName::try_from("other.example").unwrap();
+        let mut c = TurnClient::new_tls(
+            Instant::now(),
+            &mut StdRng::seed_from_u64(1),
+            config(),
+            client_config,
+            name,
+        )
+        .unwrap();
+        let mut tls = rustls::ServerConnection::new(server_config).unwrap();
+        let events = run(&mut c, &mut tls, &mut FakeServer::new());
+        assert_eq!(
+            events,
+            vec![TurnEvent::AllocationFailed(TurnError::Tls(
+                "the server's certificate was rejected"
+            ))]
+        );
+    }
+}
