@@ -935,8 +935,10 @@ impl Association {
         let Ok((header, chunks)) = parse_packet(packet, self.config.zero_checksum) else {
             return;
         };
-        let chunks: Vec<Chunk<'_>> = chunks.map_while(Result::ok).collect();
-        let is_init = matches!(chunks.first(), Some(Chunk::Init(_)));
+        // The first chunk decides how the tag is checked; the iterator is
+        // cloned to peek at it, so no list of chunks is built per packet.
+        let first = chunks.clone().next().and_then(Result::ok);
+        let is_init = matches!(first, Some(Chunk::Init(_)));
         // RFC 9260 section 8.5: the verification tag must be ours, except
         // on INIT (tag 0) and a few cases we do not need yet.
         if is_init {
@@ -944,11 +946,11 @@ impl Association {
                 return;
             }
         } else if header.verification_tag != self.my_tag
-            && !matches!(chunks.first(), Some(Chunk::CookieEcho(_)))
+            && !matches!(first, Some(Chunk::CookieEcho(_)))
             // T bit: the sender reflected our peer's tag (section 8.5.1).
             && !(header.verification_tag == self.peer_tag
                 && matches!(
-                    chunks.first(),
+                    first,
                     Some(Chunk::ShutdownComplete { t_bit: true } | Chunk::Abort { t_bit: true, .. })
                 ))
         {
@@ -958,7 +960,8 @@ impl Association {
         let mut immediate = false;
         // Unrecognized chunks to report in one ERROR (RFC 9260 section 3.2).
         let mut unrecognized = Vec::new();
-        for chunk in &chunks {
+        for chunk in chunks.map_while(Result::ok) {
+            let chunk = &chunk;
             match chunk {
                 Chunk::Init(init) => self.on_init(init),
                 Chunk::InitAck(init) => self.on_init_ack(now, init),
