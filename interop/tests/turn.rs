@@ -459,3 +459,38 @@ fn turn_refreshes_a_short_allocation_before_it_expires() {
     // Beyond two lifetimes, the allocation is still alive on the server.
     assert!(started.elapsed() > lifetime);
 }
+
+#[test]
+#[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
+fn turn_asking_an_ipv4_only_coturn_for_an_ipv6_relay_fails_with_440() {
+    let server = Server::start("");
+    let mut link = Link::udp();
+    let mut config = config(server.addr(), COTURN_PASSWORD);
+    config.address_family = Some(rtcwire_stun::AddressFamily::V6);
+    let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), config);
+    let failed = wait_for(&mut client, &mut link, &server, "answer", |e| {
+        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
+    });
+    assert_eq!(
+        failed,
+        TurnEvent::AllocationFailed(TurnError::AddressFamilyNotSupported)
+    );
+}
+
+#[test]
+#[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
+fn turn_with_dont_fragment_allocates_on_coturn() {
+    let server = Server::start("");
+    let mut link = Link::udp();
+    let mut config = config(server.addr(), COTURN_PASSWORD);
+    config.dont_fragment = true;
+    let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), config);
+    let answer = wait_for(&mut client, &mut link, &server, "answer", |e| {
+        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
+    });
+    assert!(
+        matches!(answer, TurnEvent::Allocated { .. }),
+        "{answer:?}\ncoturn log:\n{}",
+        server.log()
+    );
+}
