@@ -76,8 +76,8 @@ impl TurnTransport {
     }
 }
 
-/// What a [`TurnClient`] asks for.
-#[derive(Debug, Clone)]
+/// What a [`TurnClient`] asks for. Its `Debug` output hides the password.
+#[derive(Clone)]
 pub struct TurnConfig {
     /// The server's address (the caller resolves names).
     pub server: SocketAddr,
@@ -106,6 +106,24 @@ pub struct TurnConfig {
     pub max_permissions: usize,
     /// Most channel bindings at once; capped at [`MAX_CHANNELS`].
     pub max_channels: usize,
+}
+
+impl std::fmt::Debug for TurnConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnConfig")
+            .field("server", &self.server)
+            .field("transport", &self.transport)
+            .field("username", &self.username)
+            .field("password", &"..")
+            .field("lifetime", &self.lifetime)
+            .field("address_family", &self.address_family)
+            .field("dont_fragment", &self.dont_fragment)
+            .field("software", &self.software)
+            .field("transaction", &self.transaction)
+            .field("max_permissions", &self.max_permissions)
+            .field("max_channels", &self.max_channels)
+            .finish()
+    }
 }
 
 impl TurnConfig {

@@ -207,6 +207,13 @@ fn allocates_after_the_401_challenge_with_long_term_credentials() {
 }
 
 #[test]
+fn debug_output_hides_the_password() {
+    let c = client(Instant::now(), config());
+    let debug = format!("{c:?}");
+    assert!(debug.contains(USER) && !debug.contains(PASSWORD), "{debug}");
+}
+
+#[test]
 fn requests_ipv6_relay_and_dont_fragment_when_configured() {
     let now = Instant::now();
     let mut config = config();
