@@ -2,7 +2,8 @@
 //! responses built from fuzz data, commands and timer events.
 //!
 //! Input: one options byte (bit 0: TCP rather than UDP, bit 1: start with a
-//! genuine allocation so later operations meet an allocated client), then
+//! genuine allocation so later operations meet an allocated client, bit 2:
+//! TLS through rustls, every byte fed being TLS records), then
 //! operations until the input ends. Each starts with a control byte `c`;
 //! `c % 8` picks:
 //! - 0: the timer fires at `poll_timeout`;
@@ -22,6 +23,7 @@
 #![no_main]
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
@@ -164,8 +166,24 @@ fuzz_target!(|data: &[u8]| {
     }
     let now = Instant::now();
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let client = if options & 4 != 0 {
+        let tls =
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("protocol versions")
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("turn.example").expect("name");
+        match TurnClient::new_tls(now, &mut rng, config, Arc::new(tls), name) {
+            Ok(c) => c,
+            Err(_) => return,
+        }
+    } else {
+        TurnClient::new(now, &mut rng, config)
+    };
+    let stream = stream || options & 4 != 0;
     let mut h = Harness {
-        client: TurnClient::new(now, &mut rng, config),
+        client,
         stream,
         now,
         last_request: Vec::new(),

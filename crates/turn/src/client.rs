@@ -568,6 +568,11 @@ impl TurnClient {
     /// [`crate::MAX_STREAM_BUFFER`] bytes. An error means the stream lost its
     /// framing: the client is done and the connection should be closed.
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) -> Result<(), TurnError> {
+        // Once done (closed, or TLS failed and sent its fatal alert), rustls
+        // must not be fed again.
+        if self.state == State::Done {
+            return Ok(());
+        }
         let Some(mut tls) = self.tls.take() else {
             return self.handle_plain_stream(now, bytes);
         };

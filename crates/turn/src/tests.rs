@@ -812,3 +812,30 @@ mod tls {
         );
     }
 }
+
+#[test]
+fn tls_bytes_after_close_or_failure_are_ignored() {
+    // Found by the fuzzer: feeding rustls again after it sent a fatal alert
+    // trips its debug assertion.
+    use std::sync::Arc;
+    let now = Instant::now();
+    let new_client = || {
+        let tls =
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("turn.example").unwrap();
+        TurnClient::new_tls(now, &mut StdRng::seed_from_u64(1), config(), Arc::new(tls), name).unwrap()
+    };
+    let garbage = b"\xa3\x3f\x79\x1d";
+    let mut c = new_client();
+    c.close(now);
+    assert_eq!(c.handle_stream(now, garbage), Ok(()));
+    assert_eq!(c.handle_stream(now, garbage), Ok(()));
+    let mut c = new_client();
+    assert!(c.handle_stream(now, garbage).is_err());
+    assert_eq!(c.handle_stream(now, garbage), Ok(()));
+    assert!(c.is_done());
+}
