@@ -562,11 +562,17 @@ impl TurnClient {
         self.handle_frame(now, datagram)
     }
 
-    /// Offers bytes read from the TCP or TLS connection to the server. They
-    /// may hold any number of frames, cut anywhere; relayed data comes out as
-    /// [`TurnEvent::Data`]. The reassembly buffer holds at most
-    /// [`crate::MAX_STREAM_BUFFER`] bytes. An error means the stream lost its
-    /// framing: the client is done and the connection should be closed.
+    /// Offers bytes read from the TCP connection to the server: TLS records
+    /// for a client made with [`TurnClient::new_tls`], STUN and ChannelData
+    /// frames otherwise. They may hold any number of frames, cut anywhere;
+    /// relayed data comes out as [`TurnEvent::Data`]. The reassembly buffer
+    /// holds at most [`crate::MAX_STREAM_BUFFER`] bytes (rustls' own buffers
+    /// are bounded by [`MAX_TLS_BUFFER`]). An error means the stream lost its
+    /// framing or TLS failed: the client is done (an
+    /// [`TurnEvent::AllocationFailed`] says why), and once
+    /// [`TurnClient::poll_transmit`] has flushed any TLS alert the connection
+    /// should be closed. Bytes that arrive after the client is done are
+    /// ignored.
     pub fn handle_stream(&mut self, now: Instant, bytes: &[u8]) -> Result<(), TurnError> {
         // Once done (closed, or TLS failed and sent its fatal alert), rustls
         // must not be fed again.
