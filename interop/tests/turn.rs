@@ -494,3 +494,39 @@ fn turn_with_dont_fragment_allocates_on_coturn() {
         server.log()
     );
 }
+
+#[test]
+#[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
+fn turn_rides_out_coturn_stale_nonces_while_refreshing() {
+    // With nonces valid for 3 s, every refresh (each 4 s) meets a 438 Stale
+    // Nonce first and is re-sent with the new nonce. `verbose` makes coturn
+    // log each answer.
+    let server = Server::start("max-allocate-lifetime=8\nstale-nonce=3\nverbose");
+    let mut link = Link::udp();
+    let mut config = config(server.addr(), COTURN_PASSWORD);
+    config.lifetime = Duration::from_secs(8);
+    let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), config);
+    let allocated = wait_for(&mut client, &mut link, &server, "allocation", |e| {
+        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
+    });
+    assert!(matches!(allocated, TurnEvent::Allocated { .. }), "{allocated:?}");
+    let (events, _) = drive(&mut client, &mut link, Duration::from_secs(15), |e, _| {
+        e.iter()
+            .filter(|e| matches!(e, TurnEvent::Refreshed { .. }))
+            .count()
+            >= 2
+    });
+    let refreshes = events
+        .iter()
+        .filter(|e| matches!(e, TurnEvent::Refreshed { .. }))
+        .count();
+    assert!(
+        refreshes >= 2,
+        "{refreshes} refreshes: {events:?}\ncoturn log:\n{}",
+        server.log()
+    );
+    assert_eq!(client.rejected(), 0);
+    // coturn's verbose log shows the 438s the client rode out.
+    let log = server.log();
+    assert!(log.contains("error 438"), "no 438 in coturn's log:\n{log}");
+}
