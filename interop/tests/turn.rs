@@ -530,3 +530,26 @@ fn turn_rides_out_coturn_stale_nonces_while_refreshing() {
     let log = server.log();
     assert!(log.contains("error 438"), "no 438 in coturn's log:\n{log}");
 }
+
+#[test]
+#[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
+fn turn_reports_coturn_alternate_server_redirect() {
+    let server = Server::start("alternate-server=127.0.0.1:3479");
+    let mut link = Link::udp();
+    let mut client = TurnClient::new(
+        Instant::now(),
+        &mut rand::rng(),
+        config(server.addr(), COTURN_PASSWORD),
+    );
+    let answer = wait_for(&mut client, &mut link, &server, "answer", |e| {
+        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
+    });
+    assert_eq!(
+        answer,
+        TurnEvent::AllocationFailed(TurnError::TryAlternate {
+            alternate: "127.0.0.1:3479".parse().unwrap()
+        }),
+        "coturn log:\n{}",
+        server.log()
+    );
+}
