@@ -553,3 +553,25 @@ fn turn_reports_coturn_alternate_server_redirect() {
         server.log()
     );
 }
+
+#[test]
+#[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
+fn turn_over_coturn_user_quota_fails_with_486() {
+    let server = Server::start("user-quota=1");
+    let allocate = |link: &mut Link| {
+        let mut client = TurnClient::new(
+            Instant::now(),
+            &mut rand::rng(),
+            config(server.addr(), COTURN_PASSWORD),
+        );
+        let answer = wait_for(&mut client, link, &server, "answer", |e| {
+            matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
+        });
+        (client, answer)
+    };
+    let (mut first_link, mut second_link) = (Link::udp(), Link::udp());
+    let (_first, answer) = allocate(&mut first_link);
+    assert!(matches!(answer, TurnEvent::Allocated { .. }), "{answer:?}");
+    let (_second, answer) = allocate(&mut second_link);
+    assert_eq!(answer, TurnEvent::AllocationFailed(TurnError::QuotaReached));
+}
