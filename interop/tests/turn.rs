@@ -575,3 +575,45 @@ fn turn_over_coturn_user_quota_fails_with_486() {
     let (_second, answer) = allocate(&mut second_link);
     assert_eq!(answer, TurnEvent::AllocationFailed(TurnError::QuotaReached));
 }
+
+#[test]
+#[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
+fn turn_keeps_permissions_and_channels_alive_past_their_lifetime() {
+    // coturn's lifetimes shortened to 4 s, the client refreshing every 2 s:
+    // after 9 s, data still flows both ways, by Send indication to one peer
+    // and by ChannelData to another.
+    let server = Server::start("permission-lifetime=4\nchannel-lifetime=4");
+    let (by_send, by_channel) = (EchoPeer::start(), EchoPeer::start());
+    let mut link = Link::udp();
+    let mut config = config(server.addr(), COTURN_PASSWORD);
+    config.permission_refresh = Duration::from_secs(2);
+    config.channel_refresh = Duration::from_secs(2);
+    let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), config);
+    let allocated = wait_for(&mut client, &mut link, &server, "allocation", |e| {
+        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
+    });
+    assert!(matches!(allocated, TurnEvent::Allocated { .. }), "{allocated:?}");
+    // Both peers share 127.0.0.1: one permission covers them.
+    client
+        .create_permission(Instant::now(), by_send.addr.ip())
+        .unwrap();
+    client.bind_channel(Instant::now(), by_channel.addr).unwrap();
+    let (events, _) = drive(&mut client, &mut link, Duration::from_secs(9), |_, _| false);
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            TurnEvent::PermissionFailed { .. } | TurnEvent::ChannelBindFailed { .. }
+        )),
+        "{events:?}"
+    );
+    assert!(client.channel(by_channel.addr).is_some());
+    assert_eq!(
+        echo(&mut client, &mut link, by_channel.addr, b"late channel"),
+        b"late channel"
+    );
+    assert_eq!(
+        echo(&mut client, &mut link, by_send.addr, b"late send"),
+        b"late send"
+    );
+    assert_eq!(client.rejected(), 0);
+}

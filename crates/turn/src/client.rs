@@ -106,6 +106,13 @@ pub struct TurnConfig {
     pub max_permissions: usize,
     /// Most channel bindings at once; capped at [`MAX_CHANNELS`].
     pub max_channels: usize,
+    /// How often to refresh each permission: [`PERMISSION_REFRESH`] unless
+    /// the server is known to use a shorter permission lifetime (at least
+    /// 1 s).
+    pub permission_refresh: Duration,
+    /// How often to refresh each channel binding: [`CHANNEL_REFRESH`]
+    /// unless the server is known to use shorter lifetimes (at least 1 s).
+    pub channel_refresh: Duration,
 }
 
 impl std::fmt::Debug for TurnConfig {
@@ -122,6 +129,8 @@ impl std::fmt::Debug for TurnConfig {
             .field("transaction", &self.transaction)
             .field("max_permissions", &self.max_permissions)
             .field("max_channels", &self.max_channels)
+            .field("permission_refresh", &self.permission_refresh)
+            .field("channel_refresh", &self.channel_refresh)
             .finish()
     }
 }
@@ -142,6 +151,8 @@ impl TurnConfig {
             transaction: TransactionConfig::default(),
             max_permissions: 64,
             max_channels: 64,
+            permission_refresh: PERMISSION_REFRESH,
+            channel_refresh: CHANNEL_REFRESH,
         }
     }
 }
@@ -335,6 +346,8 @@ impl TurnClient {
         config.transaction.reliable = config.transport.is_stream();
         config.max_permissions = config.max_permissions.min(MAX_PERMISSIONS);
         config.max_channels = config.max_channels.min(MAX_CHANNELS);
+        config.permission_refresh = config.permission_refresh.max(Duration::from_secs(1));
+        config.channel_refresh = config.channel_refresh.max(Duration::from_secs(1));
         let mut client = TurnClient {
             config,
             rng: StdRng::from_rng(&mut &mut *rng),
@@ -1131,7 +1144,7 @@ impl TurnClient {
             }
             RequestKind::CreatePermission(ip) => {
                 if let Some(p) = self.permissions.get_mut(&ip) {
-                    p.refresh_at = Some(now + PERMISSION_REFRESH);
+                    p.refresh_at = Some(now + self.config.permission_refresh);
                     if !p.installed {
                         p.installed = true;
                         self.push_event(TurnEvent::PermissionCreated(ip));
@@ -1140,7 +1153,7 @@ impl TurnClient {
             }
             RequestKind::ChannelBind { peer, channel } => {
                 if let Some(c) = self.channels.get_mut(&peer).filter(|c| c.number == channel) {
-                    c.refresh_at = Some(now + CHANNEL_REFRESH);
+                    c.refresh_at = Some(now + self.config.channel_refresh);
                     if !c.bound {
                         c.bound = true;
                         self.push_event(TurnEvent::ChannelBound { peer, channel });
