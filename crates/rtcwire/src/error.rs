@@ -42,6 +42,9 @@ pub enum RtcError {
         /// What the peer accepts.
         max: usize,
     },
+    /// A setting that cannot be used (e.g. an ICE server URL).
+    #[error("configuration: {0}")]
+    Config(&'static str),
     /// The peer connection was closed.
     #[error("the peer connection is closed")]
     Closed,

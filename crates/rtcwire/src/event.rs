@@ -150,6 +150,14 @@ pub enum Event {
     IceCandidate(IceCandidate),
     /// W3C `icegatheringstatechange`.
     IceGatheringStateChange(IceGatheringState),
+    /// A TURN server refused or never answered the allocation (W3C
+    /// `icecandidateerror`); ICE goes on with the other candidates.
+    IceServerError {
+        /// The server.
+        server: SocketAddr,
+        /// Why, as the TURN client says it.
+        reason: String,
+    },
     /// W3C `iceconnectionstatechange`.
     IceConnectionStateChange(IceConnectionState),
     /// The DTLS transport's state changed.

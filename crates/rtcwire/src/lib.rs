@@ -34,6 +34,7 @@
 mod error;
 mod event;
 mod jsep;
+mod relay;
 mod rtc;
 mod server;
 mod stats;
@@ -44,6 +45,7 @@ pub use event::{
     Input, Output, PeerConnectionState, Receive, SignalingState, Transmit,
 };
 pub use jsep::{SdpType, SessionDescription};
+pub use relay::{IceServer, IceTransportPolicy};
 pub use rtc::{Rtc, RtcConfig};
 pub use server::{PeerId, Server, ServerConfig, ServerOutput};
 pub use stats::{ChannelStats, MediaStats, RtcStats, TransportStats};
@@ -61,4 +63,5 @@ pub mod proto {
     pub use rtcwire_sdp as sdp;
     pub use rtcwire_srtp as srtp;
     pub use rtcwire_stun as stun;
+    pub use rtcwire_turn as turn;
 }

@@ -19,6 +19,7 @@ use crate::event::{
 use crate::jsep::{
     self, LocalParams, Remote, RemoteCandidate, SdpType, Section, SectionKind, SessionDescription,
 };
+use crate::relay::{IceServer, IceTransportPolicy, MAX_RELAYS, Relay, ServerUrl};
 use crate::stats::{ChannelStats, MediaStats, RtcStats, TransportStats};
 
 /// DTLS record overhead with AES-GCM: 13 bytes of header, 8 of explicit
@@ -57,6 +58,12 @@ pub struct RtcConfig {
     /// Seed for everything random that shapes behaviour (ICE, SCTP, SDP
     /// session ids); `None` draws from the system. Keys never come from it.
     pub seed: Option<u64>,
+    /// STUN and TURN servers (W3C `iceServers`), by IP address: STUN ones
+    /// join `ice.stun_servers`; each TURN one (UDP) allocates a relayed
+    /// address from the first host candidate's socket. At most 4 TURN.
+    pub ice_servers: Vec<IceServer>,
+    /// Which candidates ICE uses (W3C `iceTransportPolicy`).
+    pub ice_transport_policy: IceTransportPolicy,
 }
 
 impl Default for RtcConfig {
@@ -68,6 +75,8 @@ impl Default for RtcConfig {
             mtu: 1200,
             zero_checksum: true,
             seed: None,
+            ice_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
         }
     }
 }
@@ -139,6 +148,12 @@ pub struct Rtc {
     fingerprint: String,
 
     ice: IceAgent,
+    /// TURN allocations (relay candidates).
+    relays: Vec<Relay>,
+    /// `IceTransportPolicy::Relay`: host addresses stay out of ICE.
+    relay_only: bool,
+    /// ICE reported its gathering complete (or has nothing to gather).
+    ice_gathered: bool,
     /// The agent's `poll_timeout`, as of its last input.
     ice_timeout: Option<Instant>,
     /// The agent was lent out: drain it at the next `poll_output`.
@@ -217,6 +232,31 @@ impl Rtc {
         if ice_config.seed.is_none() {
             ice_config.seed = config.seed;
         }
+        let relay_only = config.ice_transport_policy == IceTransportPolicy::Relay;
+        let mut relays = Vec::new();
+        for server in &config.ice_servers {
+            for url in &server.urls {
+                match crate::relay::parse_url(url)? {
+                    ServerUrl::Stun(address) if !relay_only => ice_config.stun_servers.push(address),
+                    ServerUrl::Stun(_) => {}
+                    ServerUrl::TurnUdp(address) => {
+                        if relays.len() >= MAX_RELAYS {
+                            return Err(RtcError::Config("more than 4 TURN servers"));
+                        }
+                        relays.push(Relay::new(
+                            now,
+                            &mut rng,
+                            address,
+                            &server.username,
+                            &server.credential,
+                        ));
+                    }
+                }
+            }
+        }
+        if relay_only && relays.is_empty() {
+            return Err(RtcError::Config("relay-only needs a TURN server"));
+        }
         let ice = IceAgent::new(ice_config, IceRole::Controlling);
         let session_id = rng.next_u64() >> 2;
         Ok(Rtc {
@@ -225,6 +265,9 @@ impl Rtc {
             certificate,
             fingerprint,
             ice,
+            relays,
+            relay_only,
+            ice_gathered: relay_only,
             ice_timeout: None,
             ice_touched: false,
             local_candidates: Vec::new(),
@@ -276,8 +319,17 @@ impl Rtc {
         if self.closed {
             return Err(RtcError::Closed);
         }
-        self.ice.add_host_candidate(self.now, address)?;
+        if !self.relay_only {
+            self.ice.add_host_candidate(self.now, address)?;
+        }
+        // TURN runs on the first socket of the family.
+        for relay in &mut self.relays {
+            if relay.base.is_none() && relay.client.server().is_ipv4() == address.is_ipv4() {
+                relay.base = Some(address);
+            }
+        }
         self.pump_ice();
+        self.pump_relays();
         Ok(())
     }
 
@@ -320,7 +372,10 @@ impl Rtc {
         // A candidate ICE refuses (a cap, a family we do not have) is
         // dropped: it cannot be used, and the others still can.
         let _ = match c {
-            RemoteCandidate::Address(c) => self.ice.add_remote_candidate(self.now, c),
+            RemoteCandidate::Address(c) => {
+                self.permit(c.address().ip());
+                self.ice.add_remote_candidate(self.now, c)
+            }
             RemoteCandidate::Mdns {
                 name,
                 port,
@@ -940,6 +995,33 @@ impl Rtc {
         if self.closed {
             return;
         }
+        // From a TURN server to the socket its client runs on: TURN's
+        // own answers, or data relayed from a peer, which arrives as if
+        // on the relayed address.
+        if let Some(i) = self
+            .relays
+            .iter()
+            .position(|x| x.client.server() == r.source && x.base == Some(r.destination))
+        {
+            let relayed = self.relays[i].relayed;
+            let data = self.relays[i]
+                .client
+                .handle_receive(self.now, r.source, r.contents);
+            self.pump_relays();
+            if let (Some((peer, contents)), Some(destination)) = (data, relayed) {
+                self.dispatch(Receive {
+                    source: peer,
+                    destination,
+                    contents,
+                });
+            }
+            return;
+        }
+        self.dispatch(r);
+    }
+
+    /// Routes a datagram by its first byte (RFC 7983).
+    fn dispatch(&mut self, r: Receive<'_>) {
         let Some(&first) = r.contents.first() else {
             self.stats.dropped += 1;
             return;
@@ -1035,6 +1117,10 @@ impl Rtc {
         let now = self.now;
         self.ice.handle_timeout(now);
         self.pump_ice();
+        for relay in &mut self.relays {
+            relay.client.handle_timeout(now);
+        }
+        self.pump_relays();
         if let Some(dtls) = &mut self.dtls {
             dtls.handle_timeout(now);
             self.pump_dtls();
@@ -1076,6 +1162,7 @@ impl Rtc {
             self.ice_timeout,
             self.dtls.as_ref().and_then(DtlsEndpoint::poll_timeout),
             self.sctp.as_ref().and_then(DataChannels::poll_timeout),
+            self.relays.iter().filter_map(|x| x.client.poll_timeout()).min(),
         ]
         .into_iter()
         .flatten()
@@ -1119,12 +1206,17 @@ impl Rtc {
                         }));
                     }
                 }
-                IceEvent::GatheringComplete if self.gathering != IceGatheringState::Complete => {
-                    self.gathering = IceGatheringState::Complete;
-                    self.push_event(Event::IceGatheringStateChange(IceGatheringState::Complete));
+                IceEvent::GatheringComplete => {
+                    self.ice_gathered = true;
+                    self.update_gathering();
                 }
                 IceEvent::SelectedPairChanged { local, remote } => {
                     self.selected = Some((local, remote));
+                    // Data through a relay goes as ChannelData (4 bytes of
+                    // overhead instead of a Send indication's 36).
+                    if let Some(relay) = self.relays.iter_mut().find(|x| x.relayed == Some(local)) {
+                        let _ = relay.client.bind_channel(self.now, remote);
+                    }
                     self.push_event(Event::SelectedPairChange { local, remote });
                     self.maybe_start_dtls();
                     let early: Vec<_> = std::mem::take(&mut self.early_dtls).into();
@@ -1174,15 +1266,15 @@ impl Rtc {
         while let Some(e) = dtls.poll_event() {
             events.push(e);
         }
-        if let Some((local, remote)) = self.selected {
+        let mut datagrams = Vec::new();
+        if self.selected.is_some() {
             while let Some(d) = dtls.poll_transmit() {
-                self.stats.packets_sent += 1;
-                self.stats.bytes_sent += d.len() as u64;
-                self.transmits.push_back(Transmit {
-                    source: local,
-                    destination: remote,
-                    contents: d,
-                });
+                datagrams.push(d);
+            }
+        }
+        if let Some((local, remote)) = self.selected {
+            for d in datagrams {
+                self.push_transmit(local, remote, d);
             }
         }
         for e in events {
@@ -1251,6 +1343,10 @@ impl Rtc {
     }
 
     fn pump_sctp(&mut self) {
+        let via_relay = self
+            .selected
+            .is_some_and(|(local, _)| self.relays.iter().any(|x| x.relayed == Some(local)));
+        let mut relayed = Vec::new();
         let (Some(sctp), Some(dtls)) = (&mut self.sctp, &mut self.dtls) else {
             return;
         };
@@ -1267,6 +1363,10 @@ impl Rtc {
                 {
                     continue;
                 }
+                if via_relay {
+                    relayed.push(datagram);
+                    continue;
+                }
                 self.stats.packets_sent += 1;
                 self.stats.bytes_sent += datagram.len() as u64;
                 self.transmits.push_back(Transmit {
@@ -1274,6 +1374,11 @@ impl Rtc {
                     destination: remote,
                     contents: datagram,
                 });
+            }
+        }
+        if let Some((local, remote)) = self.selected {
+            for datagram in relayed {
+                self.push_transmit(local, remote, datagram);
             }
         }
         while let Some(e) = self.sctp.as_mut().and_then(DataChannels::poll_event) {
@@ -1403,7 +1508,99 @@ impl Rtc {
         }
     }
 
+    /// Lets `ip` send to our relayed addresses (and us send to it).
+    fn permit(&mut self, ip: std::net::IpAddr) {
+        for relay in &mut self.relays {
+            if relay.relayed.is_some() && !relay.client.has_permission(ip) {
+                let _ = relay.client.create_permission(self.now, ip);
+            }
+        }
+    }
+
+    /// Sends `contents` from relay `i`'s relayed address to `peer`. Without
+    /// a permission yet, one is asked for and this datagram is dropped
+    /// (ICE retransmits; DTLS and SCTP recover).
+    fn relay_send(&mut self, i: usize, peer: SocketAddr, contents: &[u8]) {
+        let Some(relay) = self.relays.get_mut(i) else {
+            return;
+        };
+        if let Err(rtcwire_turn::TurnError::NoPermission) = relay.client.send_to(peer, contents) {
+            let _ = relay.client.create_permission(self.now, peer.ip());
+            self.stats.dropped += 1;
+        }
+        self.pump_relays();
+    }
+
+    /// Moves TURN datagrams out and acts on TURN events.
+    fn pump_relays(&mut self) {
+        let mut allocated = Vec::new();
+        for i in 0..self.relays.len() {
+            let relay = &mut self.relays[i];
+            if let Some(base) = relay.base {
+                while let Some(t) = relay.client.poll_transmit() {
+                    self.stats.packets_sent += 1;
+                    self.stats.bytes_sent += t.contents.len() as u64;
+                    self.transmits.push_back(Transmit {
+                        source: base,
+                        destination: t.destination,
+                        contents: t.contents.to_vec(),
+                    });
+                }
+            }
+            while let Some(e) = relay.client.poll_event() {
+                match e {
+                    rtcwire_turn::TurnEvent::Allocated { relayed, mapped, .. } => {
+                        relay.relayed = Some(relayed);
+                        allocated.push((relayed, relay.client.server(), mapped));
+                    }
+                    rtcwire_turn::TurnEvent::AllocationFailed(error) => {
+                        relay.done = true;
+                        let server = relay.client.server();
+                        self.events.push_back(Event::IceServerError {
+                            server,
+                            reason: error.to_string(),
+                        });
+                    }
+                    rtcwire_turn::TurnEvent::Closed => relay.done = true,
+                    _ => {}
+                }
+            }
+        }
+        if allocated.is_empty() {
+            return;
+        }
+        for (relayed, server, mapped) in allocated {
+            let candidate = rtcwire_ice::Candidate::relayed(relayed, server, mapped, u16::MAX);
+            let _ = self.ice.add_local_candidate(self.now, candidate);
+        }
+        // Peers already known may use the new relays.
+        let ips: Vec<std::net::IpAddr> = self
+            .ice
+            .remote_candidates()
+            .iter()
+            .map(|c| c.address().ip())
+            .collect();
+        for ip in ips {
+            self.permit(ip);
+        }
+        self.pump_ice();
+        self.update_gathering();
+    }
+
+    /// Gathering is complete when ICE's is and every TURN server answered.
+    fn update_gathering(&mut self) {
+        let relays_pending = self.relays.iter().any(|x| !x.done && x.relayed.is_none());
+        if self.ice_gathered && !relays_pending && self.gathering != IceGatheringState::Complete {
+            self.gathering = IceGatheringState::Complete;
+            self.push_event(Event::IceGatheringStateChange(IceGatheringState::Complete));
+        }
+    }
+
     fn push_transmit(&mut self, source: SocketAddr, destination: SocketAddr, contents: Vec<u8>) {
+        if let Some(i) = self.relays.iter().position(|x| x.relayed == Some(source)) {
+            self.relay_send(i, destination, &contents);
+            return;
+        }
         self.stats.packets_sent += 1;
         self.stats.bytes_sent += contents.len() as u64;
         self.transmits.push_back(Transmit {
@@ -1529,6 +1726,10 @@ impl Rtc {
         }
         self.pump_dtls();
         self.ice.close();
+        for relay in &mut self.relays {
+            relay.client.close(self.now);
+        }
+        self.pump_relays();
         self.closed = true;
         for (id, _) in std::mem::take(&mut self.channels) {
             self.push_event(Event::ChannelClosed(id));

@@ -67,8 +67,12 @@ fn offer_answer_connect_and_chat() {
         .send(remote_chat, &[1, 2, 3], true)
         .unwrap();
     peer(&mut sim, pb).rtc.send(remote_chat, &[], true).unwrap();
+    peer(&mut sim, pb)
+        .rtc
+        .send(remote_chat, &[9; 60_000], true)
+        .unwrap();
     let ok = run_until(&mut sim, pa, pb, Duration::from_secs(5), |s| {
-        peer(s, pb).messages(remote_chat).len() == 10 && peer(s, pa).messages(chat).len() == 2
+        peer(s, pb).messages(remote_chat).len() == 10 && peer(s, pa).messages(chat).len() == 3
     });
     assert!(ok, "seed {seed}: messages missing");
     let got: Vec<String> = peer(&mut sim, pb)
@@ -82,7 +86,7 @@ fn offer_answer_connect_and_chat() {
     assert_eq!(got, (0..10).map(|i| format!("hello {i}")).collect::<Vec<_>>());
     assert_eq!(
         peer(&mut sim, pa).messages(chat),
-        vec![(vec![1, 2, 3], true), (vec![], true)]
+        vec![(vec![1, 2, 3], true), (vec![], true), (vec![9; 60_000], true)]
     );
 
     // The answerer closes; both see the channel closed.
