@@ -28,6 +28,9 @@
 //!   in a later version.
 //! - **States and stats**: W3C connection, ICE, DTLS and signalling
 //!   states with events; [`Rtc::stats`].
+//! - **ICE servers**: [`RtcConfig::ice_servers`] with STUN and TURN (over
+//!   UDP) servers by IP address; [`IceTransportPolicy::Relay`] uses relay
+//!   candidates only and keeps the host's addresses out of the SDP.
 //! - **Servers**: [`Server`] answers many peers on one socket as ICE-lite.
 #![forbid(unsafe_code)]
 
