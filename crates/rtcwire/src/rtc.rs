@@ -1567,9 +1567,15 @@ impl Rtc {
             }
         }
         if allocated.is_empty() {
+            // A TURN server that failed may have been the last one pending.
+            self.update_gathering();
             return;
         }
         for (relayed, server, mapped) in allocated {
+            // The mapped address is the related address (`raddr`) in SDP:
+            // relay-only keeps it out, as it keeps the host addresses out
+            // (the server's XOR-MAPPED-ADDRESS is the host's public address).
+            let mapped = if self.relay_only { None } else { mapped };
             let candidate = rtcwire_ice::Candidate::relayed(relayed, server, mapped, u16::MAX);
             let _ = self.ice.add_local_candidate(self.now, candidate);
         }

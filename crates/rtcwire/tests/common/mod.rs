@@ -9,6 +9,8 @@
     unreachable_pub
 )]
 
+pub mod turn_server;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};

@@ -1,0 +1,401 @@
+//! Peer connections through a TURN relay on the simulated network: the
+//! test TURN server of `common::turn_server` on the internet, peers behind
+//! every pair of NAT behaviours. Run with `--nocapture` for the table that
+//! README's "ICE across NATs" section shows.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use common::turn_server::{TURN_PASSWORD, TURN_PORT, TURN_USER, TurnServer};
+use common::{Peer, config, negotiate, peer, trickle};
+use rtcwire::proto::ice::CandidateKind;
+use rtcwire::{
+    ChannelId, ChannelOptions, IceGatheringState, IceServer, IceTransportPolicy, PeerConnectionState, Rtc,
+};
+use rtcwire_netsim::{EndpointId, LinkConfig, NatConfig, Network, SeedReporter, Sim, seed_from_env_or};
+
+const STUN_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const TURN_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+
+/// Where a peer sits (the placements of the ICE NAT matrix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Public,
+    FullCone,
+    RestrictedCone,
+    PortRestrictedCone,
+    Symmetric,
+    UdpBlocked,
+}
+
+impl Placement {
+    const ALL: [Placement; 6] = [
+        Placement::Public,
+        Placement::FullCone,
+        Placement::RestrictedCone,
+        Placement::PortRestrictedCone,
+        Placement::Symmetric,
+        Placement::UdpBlocked,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Placement::Public => "no NAT",
+            Placement::FullCone => "EIM/EIF",
+            Placement::RestrictedCone => "EIM/ADF",
+            Placement::PortRestrictedCone => "EIM/APDF",
+            Placement::Symmetric => "APDM/APDF",
+            Placement::UdpBlocked => "UDP blocked",
+        }
+    }
+
+    fn nat(self) -> Option<NatConfig> {
+        match self {
+            Placement::Public => None,
+            Placement::FullCone => Some(NatConfig::full_cone()),
+            Placement::RestrictedCone => Some(NatConfig::restricted_cone()),
+            Placement::PortRestrictedCone => Some(NatConfig::port_restricted_cone()),
+            Placement::Symmetric => Some(NatConfig::symmetric()),
+            Placement::UdpBlocked => Some(NatConfig::udp_blocked()),
+        }
+    }
+}
+
+/// Whether two peers connect directly with a STUN server (the ICE matrix's
+/// reasoning): otherwise only the relay can carry them.
+fn direct_possible(a: Placement, b: Placement) -> bool {
+    use Placement::*;
+    if a == UdpBlocked || b == UdpBlocked {
+        return false;
+    }
+    if a == Public || b == Public {
+        return true;
+    }
+    match (a == Symmetric, b == Symmetric) {
+        (false, false) => true,
+        (true, true) => false,
+        (true, false) => matches!(b, FullCone | RestrictedCone),
+        (false, true) => matches!(a, FullCone | RestrictedCone),
+    }
+}
+
+struct World {
+    sim: Sim,
+    a: EndpointId,
+    b: EndpointId,
+    turn: EndpointId,
+    start: Instant,
+    /// Descriptions exchanged: end-of-candidates may be signalled.
+    negotiated: bool,
+    /// End-of-candidates signalled to B (from A) and to A (from B).
+    ended: [bool; 2],
+}
+
+/// A STUN server, a TURN server, and two peers placed as asked with 20 ms
+/// of latency on each access link. A has a data channel "chat"; nothing is
+/// negotiated yet.
+fn world(seed: u64, a: Placement, b: Placement, policy: IceTransportPolicy) -> World {
+    let mut sim = Sim::new(seed);
+    let stun = sim.add_host(Network::Internet, STUN_IP).unwrap();
+    sim.add_endpoint(stun, common::stun_server()).unwrap();
+    let turn_host = sim.add_host(Network::Internet, TURN_IP).unwrap();
+    let turn = sim
+        .add_endpoint(turn_host, TurnServer::new(IpAddr::V4(TURN_IP)))
+        .unwrap();
+    let now = sim.now();
+    let mut place = |placement: Placement, index: u8, seed: u64| {
+        let ip = match placement {
+            Placement::Public => Ipv4Addr::new(192, 0, 2, index),
+            _ => Ipv4Addr::new(10, 0, index, 2),
+        };
+        let network = match placement.nat() {
+            None => Network::Internet,
+            Some(nat) => Network::from(
+                sim.add_nat(Network::Internet, Ipv4Addr::new(203, 0, 113, index), nat)
+                    .unwrap(),
+            ),
+        };
+        let host = sim.add_host(network, ip).unwrap();
+        sim.set_link(host, LinkConfig::perfect().latency(Duration::from_millis(20)))
+            .unwrap();
+        let mut c = config(seed, usize::from(index));
+        c.ice_servers = vec![
+            IceServer::stun(&format!("stun:{STUN_IP}:3478")),
+            IceServer::turn(&format!("turn:{TURN_IP}:{TURN_PORT}"), TURN_USER, TURN_PASSWORD),
+        ];
+        c.ice_transport_policy = policy;
+        let mut rtc = Rtc::new(c, now).unwrap();
+        rtc.add_local_candidate(SocketAddr::from((ip, 5000))).unwrap();
+        sim.add_endpoint(host, Peer::new(rtc)).unwrap()
+    };
+    let a = place(a, 1, seed.wrapping_mul(3) + 1);
+    let b = place(b, 2, seed.wrapping_mul(5) + 2);
+    peer(&mut sim, a)
+        .rtc
+        .create_data_channel("chat", ChannelOptions::default())
+        .unwrap();
+    World {
+        sim,
+        a,
+        b,
+        turn,
+        start: now,
+        negotiated: false,
+        ended: [false; 2],
+    }
+}
+
+impl World {
+    /// An offer from A, answered by B.
+    fn negotiate(&mut self) {
+        negotiate(&mut self.sim, self.a, self.b);
+        self.negotiated = true;
+    }
+
+    /// Runs in 10 ms slices until `done` or `limit` of virtual time; between
+    /// slices the signalling trickles candidates, and end-of-candidates once
+    /// a side's gathering is complete (the browser's null candidate).
+    fn run(&mut self, limit: Duration, mut done: impl FnMut(&mut Sim) -> bool) -> bool {
+        let (a, b) = (self.a, self.b);
+        let end = self.sim.now() + limit;
+        loop {
+            trickle(&mut self.sim, a, b);
+            for (i, (from, to)) in [(a, b), (b, a)].into_iter().enumerate() {
+                let complete =
+                    peer(&mut self.sim, from).rtc.ice_gathering_state() == IceGatheringState::Complete;
+                if complete && self.negotiated && !self.ended[i] {
+                    self.ended[i] = true;
+                    peer(&mut self.sim, to).rtc.end_of_remote_candidates();
+                }
+            }
+            if done(&mut self.sim) {
+                return true;
+            }
+            if self.sim.now() >= end {
+                return false;
+            }
+            self.sim.run_for(Duration::from_millis(10)).unwrap();
+        }
+    }
+
+    fn connected(&mut self) -> bool {
+        peer(&mut self.sim, self.a).connected() && peer(&mut self.sim, self.b).connected()
+    }
+
+    fn failed_at(&mut self) -> Option<Instant> {
+        [self.a, self.b]
+            .into_iter()
+            .filter_map(|id| peer(&mut self.sim, id).reached(PeerConnectionState::Failed))
+            .min()
+    }
+
+    /// Runs until both are connected or one has failed, at most `limit`.
+    fn connect(&mut self, limit: Duration) {
+        let (a, b) = (self.a, self.b);
+        self.run(limit, |s| {
+            let p = |id| s.endpoint::<Peer>(id).unwrap();
+            let failed = |id| p(id).reached(PeerConnectionState::Failed).is_some();
+            (p(a).connected() && p(b).connected()) || failed(a) || failed(b)
+        });
+    }
+
+    /// When both were connected, from the start.
+    fn connected_after(&mut self) -> Duration {
+        let t = [self.a, self.b]
+            .into_iter()
+            .map(|id| {
+                peer(&mut self.sim, id)
+                    .reached(PeerConnectionState::Connected)
+                    .unwrap()
+            })
+            .max()
+            .unwrap();
+        t - self.start
+    }
+
+    fn turn(&self) -> &TurnServer {
+        self.sim.endpoint::<TurnServer>(self.turn).unwrap()
+    }
+
+    /// The first channel, open on both sides: (A's end, B's end).
+    fn channel(&mut self, limit: Duration) -> (ChannelId, ChannelId) {
+        let (a, b) = (self.a, self.b);
+        let ok = self.run(limit, |s| {
+            !peer(s, a).opened().is_empty() && !peer(s, b).opened().is_empty()
+        });
+        assert!(ok, "no channel\n{:?}", self.sim);
+        (
+            peer(&mut self.sim, a).opened()[0].0,
+            peer(&mut self.sim, b).opened()[0].0,
+        )
+    }
+}
+
+/// The candidate types of a peer's selected pair (local, remote).
+fn selected_kinds(p: &mut Peer) -> Option<(CandidateKind, CandidateKind)> {
+    let (local, remote) = p.rtc.selected_pair()?;
+    let agent = p.rtc.ice_agent_mut();
+    let l = agent
+        .local_candidates()
+        .find(|c| c.base() == local && c.address() == local)?
+        .kind();
+    let r = agent
+        .remote_candidates()
+        .iter()
+        .find(|c| c.address() == remote)?
+        .kind();
+    Some((l, r))
+}
+
+fn relayed_locally(p: &mut Peer) -> bool {
+    selected_kinds(p).is_some_and(|(l, _)| l == CandidateKind::Relayed)
+}
+
+/// `n` text messages each way; all arrive, in order.
+fn exchange(w: &mut World, n: usize) {
+    let (ca, cb) = w.channel(Duration::from_secs(10));
+    let (a, b) = (w.a, w.b);
+    for i in 0..n {
+        peer(&mut w.sim, a).rtc.send_text(ca, &format!("a{i}")).unwrap();
+        peer(&mut w.sim, b).rtc.send_text(cb, &format!("b{i}")).unwrap();
+    }
+    let ok = w.run(Duration::from_secs(20), |s| {
+        peer(s, b).messages(cb).len() == n && peer(s, a).messages(ca).len() == n
+    });
+    assert!(ok, "messages missing\n{:?}", w.sim);
+    let texts = |p: &Peer, id: ChannelId| -> Vec<String> {
+        p.messages(id)
+            .into_iter()
+            .map(|(d, _)| String::from_utf8(d).unwrap())
+            .collect()
+    };
+    assert_eq!(
+        texts(peer(&mut w.sim, b), cb),
+        (0..n).map(|i| format!("a{i}")).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        texts(peer(&mut w.sim, a), ca),
+        (0..n).map(|i| format!("b{i}")).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn two_symmetric_nats_connect_through_the_relay() {
+    let seed = seed_from_env_or(70);
+    let _report = SeedReporter::new(seed);
+    let mut w = world(
+        seed,
+        Placement::Symmetric,
+        Placement::Symmetric,
+        IceTransportPolicy::All,
+    );
+    let (a, b) = (w.a, w.b);
+    w.negotiate();
+    w.connect(Duration::from_secs(30));
+    assert!(w.connected(), "not connected\n{:?}", w.sim);
+    assert!(
+        relayed_locally(peer(&mut w.sim, a)) || relayed_locally(peer(&mut w.sim, b)),
+        "neither side's selected pair is relayed: {:?} / {:?}",
+        selected_kinds(peer(&mut w.sim, a)),
+        selected_kinds(peer(&mut w.sim, b)),
+    );
+    exchange(&mut w, 50);
+    let c = w.turn().counters;
+    assert_eq!(c.allocations, 2, "{c:?}");
+    assert!(c.to_peers > 10 && c.to_clients > 10, "{c:?}");
+    // The selected pair's data goes as ChannelData once the channel is bound.
+    assert!(c.channel_data > 0, "{c:?}");
+}
+
+#[test]
+fn relay_policy_uses_only_the_relay_even_on_the_open_internet() {
+    let seed = seed_from_env_or(71);
+    let _report = SeedReporter::new(seed);
+    let mut w = world(
+        seed,
+        Placement::Public,
+        Placement::Public,
+        IceTransportPolicy::Relay,
+    );
+    let (a, b) = (w.a, w.b);
+    let ok = w.run(Duration::from_secs(5), |s| {
+        [a, b]
+            .into_iter()
+            .all(|id| peer(s, id).rtc.ice_gathering_state() == IceGatheringState::Complete)
+    });
+    assert!(ok, "gathering did not complete\n{:?}", w.sim);
+    let offer = peer(&mut w.sim, a).rtc.create_offer().unwrap();
+    peer(&mut w.sim, a).rtc.set_local_description(&offer).unwrap();
+    peer(&mut w.sim, b).rtc.set_remote_description(&offer).unwrap();
+    let answer = peer(&mut w.sim, b).rtc.create_answer().unwrap();
+    peer(&mut w.sim, b).rtc.set_local_description(&answer).unwrap();
+    peer(&mut w.sim, a).rtc.set_remote_description(&answer).unwrap();
+    w.negotiated = true;
+    for sdp in [&offer.sdp, &answer.sdp] {
+        assert!(sdp.contains("typ relay"), "no relay candidate:\n{sdp}");
+        assert!(
+            !sdp.contains("typ host") && !sdp.contains("typ srflx") && !sdp.contains("192.0.2."),
+            "a relay-only description shows the host:\n{sdp}"
+        );
+    }
+    w.connect(Duration::from_secs(30));
+    assert!(w.connected(), "not connected\n{:?}", w.sim);
+    for id in [a, b] {
+        assert_eq!(
+            selected_kinds(peer(&mut w.sim, id)),
+            Some((CandidateKind::Relayed, CandidateKind::Relayed))
+        );
+    }
+    exchange(&mut w, 20);
+    assert!(w.turn().counters.to_peers > 20);
+}
+
+#[test]
+fn nat_matrix_with_a_turn_server() {
+    let seed = seed_from_env_or(72);
+    let _report = SeedReporter::new(seed);
+    let mut table = format!(
+        "\nWith a STUN and a TURN server:\n\n| A \\ B | {} |\n|{}\n",
+        Placement::ALL.map(Placement::name).join(" | "),
+        "---|".repeat(Placement::ALL.len() + 1)
+    );
+    for a in Placement::ALL {
+        table.push_str(&format!("| {} |", a.name()));
+        for b in Placement::ALL {
+            let mut w = world(seed, a, b, IceTransportPolicy::All);
+            let (pa, pb) = (w.a, w.b);
+            w.negotiate();
+            w.connect(Duration::from_secs(60));
+            let blocked = a == Placement::UdpBlocked || b == Placement::UdpBlocked;
+            let cell = if w.connected() {
+                let (l, r) = selected_kinds(peer(&mut w.sim, pa)).unwrap();
+                let t = w.connected_after();
+                format!(" {}/{} {} ms |", l.as_str(), r.as_str(), t.as_millis())
+            } else {
+                let Some(t) = w.failed_at() else {
+                    let ea = format!("{:?}", peer(&mut w.sim, pa).events);
+                    let eb = format!("{:?}", peer(&mut w.sim, pb).events);
+                    panic!(
+                        "{a:?} x {b:?}: neither connected nor failed\n{:?}\nA: {ea}\nB: {eb}",
+                        w.sim
+                    );
+                };
+                format!(" failed {} s |", (t - w.start).as_secs())
+            };
+            // A blocked side reaches no TURN server over UDP either.
+            assert_eq!(w.connected(), !blocked, "{a:?} x {b:?}: {cell}\n{:?}", w.sim);
+            if w.connected() && !direct_possible(a, b) {
+                assert!(
+                    relayed_locally(peer(&mut w.sim, pa)) || relayed_locally(peer(&mut w.sim, pb)),
+                    "{a:?} x {b:?}: connected without the relay?{cell}"
+                );
+            }
+            table.push_str(&cell);
+        }
+        table.push('\n');
+    }
+    println!("{table}");
+}
