@@ -98,6 +98,18 @@ struct World {
 /// of latency on each access link. A has a data channel "chat"; nothing is
 /// negotiated yet.
 fn world(seed: u64, a: Placement, b: Placement, policy: IceTransportPolicy) -> World {
+    world_with(seed, a, b, policy, None)
+}
+
+/// [`world`], with NAT mappings that last `nat_timeout` when idle (the
+/// netsim default is RFC 4787's minimum, 2 minutes).
+fn world_with(
+    seed: u64,
+    a: Placement,
+    b: Placement,
+    policy: IceTransportPolicy,
+    nat_timeout: Option<Duration>,
+) -> World {
     let mut sim = Sim::new(seed);
     let stun = sim.add_host(Network::Internet, STUN_IP).unwrap();
     sim.add_endpoint(stun, common::stun_server()).unwrap();
@@ -111,7 +123,10 @@ fn world(seed: u64, a: Placement, b: Placement, policy: IceTransportPolicy) -> W
             Placement::Public => Ipv4Addr::new(192, 0, 2, index),
             _ => Ipv4Addr::new(10, 0, index, 2),
         };
-        let network = match placement.nat() {
+        let nat = placement
+            .nat()
+            .map(|n| nat_timeout.map_or(n.clone(), |t| n.mapping_timeout(t)));
+        let network = match nat {
             None => Network::Internet,
             Some(nat) => Network::from(
                 sim.add_nat(Network::Internet, Ipv4Addr::new(203, 0, 113, index), nat)
@@ -398,4 +413,124 @@ fn nat_matrix_with_a_turn_server() {
         table.push('\n');
     }
     println!("{table}");
+}
+
+/// Twelve minutes through the relay: past the allocation's 600 s lifetime
+/// and two permission lifetimes (300 s), with a message each way every
+/// 30 s, behind symmetric NATs that keep idle mappings for `nat_timeout`.
+/// Returns the relayed addresses allocated at the start and at the end, and
+/// the one the selected pair uses.
+fn twelve_minutes(seed: u64, nat_timeout: Duration) -> (Vec<SocketAddr>, Vec<SocketAddr>, SocketAddr) {
+    let mut w = world_with(
+        seed,
+        Placement::Symmetric,
+        Placement::Symmetric,
+        IceTransportPolicy::All,
+        Some(nat_timeout),
+    );
+    w.negotiate();
+    w.connect(Duration::from_secs(30));
+    assert!(w.connected(), "not connected\n{:?}", w.sim);
+    let (ca, cb) = w.channel(Duration::from_secs(10));
+    let (a, b) = (w.a, w.b);
+    let before = w.turn().relayed_addresses();
+    let (local, remote) = peer(&mut w.sim, a).rtc.selected_pair().unwrap();
+    let in_use = if before.contains(&local) { local } else { remote };
+    for i in 0..24 {
+        peer(&mut w.sim, a).rtc.send_text(ca, &format!("a{i}")).unwrap();
+        peer(&mut w.sim, b).rtc.send_text(cb, &format!("b{i}")).unwrap();
+        for _ in 0..30 {
+            w.sim.run_for(Duration::from_secs(1)).unwrap();
+        }
+        assert_eq!(
+            (
+                peer(&mut w.sim, b).messages(cb).len(),
+                peer(&mut w.sim, a).messages(ca).len()
+            ),
+            (i + 1, i + 1),
+            "message {i} lost after {:?}\n{:?}",
+            w.sim.elapsed(),
+            w.sim
+        );
+    }
+    assert!(w.connected(), "lost after {:?}\n{:?}", w.sim.elapsed(), w.sim);
+    // Refreshes keep allocations; nothing was allocated again.
+    assert_eq!(w.turn().counters.allocations, 2);
+    (before, w.turn().relayed_addresses(), in_use)
+}
+
+#[test]
+fn the_relay_path_outlives_allocation_and_permission_lifetimes() {
+    let seed = seed_from_env_or(73);
+    let _report = SeedReporter::new(seed);
+    // NATs that keep idle mappings 5 minutes (RFC 4787's recommendation):
+    // both allocations live on.
+    let (before, after, _) = twelve_minutes(seed, Duration::from_secs(300));
+    assert_eq!(after, before);
+    // With 2-minute mappings the allocation carrying the data lives on; the
+    // unused one (B's, whose client sends nothing to the server for the 4
+    // minutes between permission refreshes) loses its NAT mapping, and its
+    // next refresh arrives from a new port: 437, allocation gone (nothing
+    // in rtcwire-turn keeps the client's NAT mapping alive in between).
+    let (before, after, in_use) = twelve_minutes(seed, Duration::from_secs(120));
+    assert!(after.contains(&in_use), "{before:?} -> {after:?}");
+}
+
+/// A wrong TURN password: the server's 401 ends the allocation, the
+/// application hears of it, gathering still completes, and the peers
+/// connect directly.
+#[test]
+fn a_rejected_turn_allocation_still_completes_gathering() {
+    let seed = seed_from_env_or(74);
+    let _report = SeedReporter::new(seed);
+    let mut sim = Sim::new(seed);
+    let turn_host = sim.add_host(Network::Internet, TURN_IP).unwrap();
+    sim.add_endpoint(turn_host, TurnServer::new(IpAddr::V4(TURN_IP)))
+        .unwrap();
+    let now = sim.now();
+    let mut ids = Vec::new();
+    for i in 1..=2u8 {
+        let ip = Ipv4Addr::new(192, 0, 2, i);
+        let host = sim.add_host(Network::Internet, ip).unwrap();
+        let mut c = config(seed + u64::from(i), usize::from(i));
+        c.ice_servers = vec![IceServer::turn(
+            &format!("turn:{TURN_IP}:{TURN_PORT}"),
+            TURN_USER,
+            "wrong",
+        )];
+        let mut rtc = Rtc::new(c, now).unwrap();
+        rtc.add_local_candidate(SocketAddr::from((ip, 5000))).unwrap();
+        ids.push(sim.add_endpoint(host, Peer::new(rtc)).unwrap());
+    }
+    let (a, b) = (ids[0], ids[1]);
+    sim.run_for(Duration::from_secs(2)).unwrap();
+    for id in [a, b] {
+        let p = peer(&mut sim, id);
+        assert_eq!(
+            p.rtc.ice_gathering_state(),
+            IceGatheringState::Complete,
+            "{:?}",
+            p.events
+        );
+        assert!(
+            p.events
+                .iter()
+                .any(|(_, e)| matches!(e, rtcwire::Event::IceServerError { .. })),
+            "{:?}",
+            p.events
+        );
+    }
+    peer(&mut sim, a)
+        .rtc
+        .create_data_channel("chat", ChannelOptions::default())
+        .unwrap();
+    negotiate(&mut sim, a, b);
+    let ok = common::run_until(&mut sim, a, b, Duration::from_secs(10), |s| {
+        peer(s, a).connected() && peer(s, b).connected()
+    });
+    assert!(ok, "not connected\n{sim:?}");
+    assert_eq!(
+        selected_kinds(peer(&mut sim, a)),
+        Some((CandidateKind::Host, CandidateKind::Host))
+    );
 }
