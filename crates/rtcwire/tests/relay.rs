@@ -534,3 +534,51 @@ fn a_rejected_turn_allocation_still_completes_gathering() {
         Some((CandidateKind::Host, CandidateKind::Host))
     );
 }
+
+/// Relay-only peers behind symmetric NATs restart ICE: the relayed
+/// candidates are offered again, a relayed pair is selected again, and data
+/// keeps flowing.
+#[test]
+fn ice_restart_through_the_relay() {
+    let seed = seed_from_env_or(75);
+    let _report = SeedReporter::new(seed);
+    let mut w = world(
+        seed,
+        Placement::Symmetric,
+        Placement::Symmetric,
+        IceTransportPolicy::Relay,
+    );
+    w.negotiate();
+    w.connect(Duration::from_secs(30));
+    assert!(w.connected(), "not connected\n{:?}", w.sim);
+    let (ca, cb) = w.channel(Duration::from_secs(10));
+    let (a, b) = (w.a, w.b);
+    for id in [a, b] {
+        peer(&mut w.sim, id).events.clear();
+    }
+    peer(&mut w.sim, a).rtc.restart_ice();
+    w.sim.run_for(Duration::from_millis(1)).unwrap();
+    negotiate(&mut w.sim, a, b);
+    peer(&mut w.sim, a).rtc.send_text(ca, "during").unwrap();
+    let ok = w.run(Duration::from_secs(10), |s| {
+        [a, b].into_iter().all(|id| {
+            s.endpoint::<Peer>(id).is_some_and(|p| {
+                p.events
+                    .iter()
+                    .any(|(_, e)| matches!(e, rtcwire::Event::SelectedPairChange { .. }))
+            })
+        })
+    });
+    assert!(ok, "no pair selected after the restart\n{:?}", w.sim);
+    for id in [a, b] {
+        assert_eq!(
+            selected_kinds(peer(&mut w.sim, id)),
+            Some((CandidateKind::Relayed, CandidateKind::Relayed))
+        );
+    }
+    peer(&mut w.sim, a).rtc.send_text(ca, "after").unwrap();
+    let ok = w.run(Duration::from_secs(10), |s| peer(s, b).messages(cb).len() == 2);
+    assert!(ok, "data lost across the restart\n{:?}", w.sim);
+    assert!(w.connected());
+    assert_eq!(w.turn().counters.allocations, 2);
+}
