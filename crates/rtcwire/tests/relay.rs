@@ -9,7 +9,7 @@ mod common;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use common::turn_server::{TURN_PASSWORD, TURN_PORT, TURN_USER, TurnServer};
+use common::turn_server::{TURN_NONCE, TURN_PASSWORD, TURN_PORT, TURN_REALM, TURN_USER, TurnServer};
 use common::{Peer, config, negotiate, peer, trickle};
 use rtcwire::proto::ice::CandidateKind;
 use rtcwire::{
@@ -581,4 +581,94 @@ fn ice_restart_through_the_relay() {
     assert!(ok, "data lost across the restart\n{:?}", w.sim);
     assert!(w.connected());
     assert_eq!(w.turn().counters.allocations, 2);
+}
+
+/// The test TURN server drops what it cannot use: every truncation and
+/// every single-bit flip of an Allocate, a signed Allocate, a Send
+/// indication and ChannelData, on its port and on a relayed one.
+#[test]
+fn the_test_turn_server_drops_malformed_input() {
+    use rtcwire_netsim::{Datagram, Endpoint};
+    use rtcwire_stun::{
+        Attribute, ChannelData, Class, IntegrityKey, MessageBuilder, MessageType, Method, TransactionId,
+    };
+    let server_ip = IpAddr::V4(TURN_IP);
+    let server = SocketAddr::new(server_ip, TURN_PORT);
+    let client: SocketAddr = "203.0.113.9:4000".parse().unwrap();
+    let peer_addr: SocketAddr = "203.0.113.10:5000".parse().unwrap();
+    let key = IntegrityKey::long_term(TURN_USER, TURN_REALM, TURN_PASSWORD);
+    let message = |method, class, signed: bool, extra: &dyn Fn(&mut MessageBuilder<'_>)| {
+        let mut buf = vec![0u8; 512];
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            MessageType::new(method, class),
+            TransactionId::new([7; 12]),
+        )
+        .unwrap();
+        extra(&mut b);
+        if signed {
+            b.add(&Attribute::Username(TURN_USER)).unwrap();
+            b.add(&Attribute::Realm(TURN_REALM)).unwrap();
+            b.add(&Attribute::Nonce(TURN_NONCE)).unwrap();
+            b.add_message_integrity(&key).unwrap();
+        }
+        b.add_fingerprint().unwrap();
+        let n = b.len();
+        buf.truncate(n);
+        buf
+    };
+    let transport = |b: &mut MessageBuilder<'_>| b.add(&Attribute::RequestedTransport(17)).unwrap();
+    let send = |b: &mut MessageBuilder<'_>| {
+        b.add(&Attribute::XorPeerAddress(peer_addr)).unwrap();
+        b.add(&Attribute::Data(b"hello")).unwrap();
+    };
+    let mut channel_data = vec![0u8; 16];
+    let n = ChannelData::new(0x4000, b"hello")
+        .unwrap()
+        .encode(&mut channel_data, false)
+        .unwrap();
+    channel_data.truncate(n);
+    let packets = [
+        message(Method::ALLOCATE, Class::Request, false, &transport),
+        message(Method::ALLOCATE, Class::Request, true, &transport),
+        message(Method::SEND, Class::Indication, false, &send),
+        channel_data,
+    ];
+    let mut s = TurnServer::new(server_ip);
+    let now = Instant::now();
+    // A real allocation first, so the mutations reach its paths too.
+    s.handle_datagram(
+        now,
+        Datagram {
+            source: client,
+            destination: server,
+            payload: packets[1].clone(),
+        },
+    );
+    assert_eq!(s.counters.allocations, 1);
+    let relayed = s.relayed_addresses()[0];
+    for p in &packets {
+        let mut variants: Vec<Vec<u8>> = (0..p.len()).map(|n| p[..n].to_vec()).collect();
+        for i in 0..p.len() {
+            for bit in 0..8 {
+                let mut v = p.clone();
+                v[i] ^= 1 << bit;
+                variants.push(v);
+            }
+        }
+        for v in variants {
+            for destination in [server, relayed] {
+                s.handle_datagram(
+                    now,
+                    Datagram {
+                        source: client,
+                        destination,
+                        payload: v.clone(),
+                    },
+                );
+                while s.poll_transmit(now).is_some() {}
+            }
+        }
+    }
+    assert!(s.counters.dropped > 0);
 }

@@ -25,7 +25,7 @@ pub const TURN_PORT: u16 = 3478;
 pub const TURN_USER: &str = "netsim";
 pub const TURN_PASSWORD: &str = "relay-secret";
 pub const TURN_REALM: &str = "netsim.test";
-const NONCE: &str = "0123456789abcdef";
+pub const TURN_NONCE: &str = "0123456789abcdef";
 const FIRST_RELAYED_PORT: u16 = 49_152;
 const DEFAULT_LIFETIME: u32 = 600;
 const MAX_LIFETIME: u32 = 3600;
@@ -178,7 +178,7 @@ impl TurnServer {
             build(method, Class::Error, tid, None, |b| {
                 b.add(&Attribute::ErrorCode(code))?;
                 b.add(&Attribute::Realm(TURN_REALM))?;
-                b.add(&Attribute::Nonce(NONCE))
+                b.add(&Attribute::Nonce(TURN_NONCE))
             })
         };
         if !msg.has_integrity() {
@@ -191,7 +191,7 @@ impl TurnServer {
             self.counters.dropped += 1;
             return self.reply(client, challenge(ErrorCode::UNAUTHENTICATED));
         }
-        if msg.get(AttributeType::NONCE) != Some(Ok(Attribute::Nonce(NONCE))) {
+        if msg.get(AttributeType::NONCE) != Some(Ok(Attribute::Nonce(TURN_NONCE))) {
             return self.reply(client, challenge(ErrorCode::STALE_NONCE));
         }
         let answer = match method {
