@@ -5,7 +5,7 @@
 //! peer connection does not own and are refused for now.
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rtcwire_turn::{TurnClient, TurnConfig};
 
@@ -102,6 +102,11 @@ pub(crate) fn parse_url(url: &str) -> Result<ServerUrl, RtcError> {
 /// Most TURN servers one peer connection uses.
 pub(crate) const MAX_RELAYS: usize = 4;
 
+/// How often permissions and channels are refreshed: under the 2 minutes a
+/// NAT may keep an idle UDP mapping (RFC 4787 REQ-5), so the refreshes keep
+/// the client's mapping to the server too.
+const NAT_KEEPALIVE: Duration = Duration::from_secs(100);
+
 /// A TURN client and the socket it runs on.
 #[derive(Debug)]
 pub(crate) struct Relay {
@@ -122,8 +127,15 @@ impl Relay {
         username: &str,
         password: &str,
     ) -> Relay {
+        let mut config = TurnConfig::new(server, username, password);
+        // Something must cross the client's NAT mapping to the server more
+        // often than NATs drop idle ones (RFC 4787: not before 2 minutes),
+        // also on a relay ICE did not select, or its next refresh comes from
+        // a new port and the allocation is lost (437).
+        config.permission_refresh = NAT_KEEPALIVE;
+        config.channel_refresh = NAT_KEEPALIVE;
         Relay {
-            client: TurnClient::new(now, rng, TurnConfig::new(server, username, password)),
+            client: TurnClient::new(now, rng, config),
             base: None,
             relayed: None,
             done: false,
