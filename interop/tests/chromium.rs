@@ -4,8 +4,10 @@
 //! and complete SDP, audio and video m-lines next to the data channel, the
 //! data-channel message matrix (0 B to 256 KiB, text and binary), 1,000
 //! ordered messages, unordered, max-retransmits=0 and negotiated channels
-//! side by side, closing from either side, and 100 MiB from Chromium to
-//! rtcwire next to the same transfer Chromium to Chromium.
+//! side by side, closing from either side, 100 MiB from Chromium to
+//! rtcwire next to the same transfer Chromium to Chromium, and both
+//! relay-only through coturn (`iceTransportPolicy: 'relay'`), which runs in
+//! the namespace too.
 //!
 //! Chromium must run in a loopback-only network namespace (INTEROP.md):
 //! each test creates one, then runs this very test binary again inside it
@@ -28,10 +30,11 @@ use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use rtcwire::{
-    ChannelId, ChannelOptions, DtlsTransportState, Event, Input, Output, PeerConnectionState, Receive, Rtc,
-    RtcConfig, SdpType, SessionDescription,
+    ChannelId, ChannelOptions, DtlsTransportState, Event, IceConnectionState, IceGatheringState, IceServer,
+    IceTransportPolicy, Input, Output, PeerConnectionState, Receive, Rtc, RtcConfig, SdpType,
+    SessionDescription,
 };
-use rtcwire_interop::{LinePeer, Netns, repo_root, require_tool};
+use rtcwire_interop::{COTURN_PASSWORD, COTURN_USER, Coturn, LinePeer, Netns, repo_root, require_tool};
 use serde_json::{Value, json};
 
 /// Set in the environment of the run inside the namespace.
@@ -75,7 +78,7 @@ fn inside_namespace(test: &str) -> bool {
     ns.run(&["ip", "link", "set", "lo", "up"]);
 
     ns.run_test_inside(test, INSIDE, OUTER_LIMIT, |line| {
-        if line.starts_with("throughput") || line.starts_with("connect") {
+        if line.starts_with("throughput") || line.starts_with("connect") || line.starts_with("relay:") {
             eprintln!("{line}");
         }
     });
@@ -174,6 +177,21 @@ struct Session {
     started: Instant,
     /// When the offer was made.
     offered: Instant,
+    /// Every candidate the page reported (`onicecandidate`, `""` at the end).
+    page_candidates: Vec<String>,
+    /// Every candidate rtcwire reported (`Event::IceCandidate`).
+    rtc_candidates: Vec<String>,
+    /// The descriptions the page returned (offers, answers).
+    page_sdps: Vec<String>,
+    /// rtcwire's descriptions (complete, before [`signalled`](Session::signalled)).
+    rtc_sdps: Vec<String>,
+    /// With trickle: the candidates taken out of rtcwire's description
+    /// (those gathered before it, which rtcwire does not trickle again)
+    /// still reach the page, through addIceCandidate. Without this the page
+    /// learns rtcwire's address from its checks (peer reflexive), which a
+    /// relay-only page cannot: its TURN server drops what comes from an
+    /// address it has no permission for.
+    trickle_sdp_candidates: bool,
 }
 
 struct Bulk {
@@ -187,6 +205,12 @@ struct Bulk {
 
 impl Session {
     fn start(trickle: bool, media: bool) -> Session {
+        Session::start_with(trickle, media, None, RtcConfig::default())
+    }
+
+    /// With the page's RTCConfiguration (`None`: no ICE servers) and
+    /// rtcwire's configuration.
+    fn start_with(trickle: bool, media: bool, page_config: Option<Value>, rtc_config: RtcConfig) -> Session {
         let started = Instant::now();
         let mut command = Command::new("node");
         command
@@ -203,7 +227,7 @@ impl Session {
         // Debian): the default 208 KiB overflows while this single thread,
         // unoptimised in `cargo test`, shares two cores with Chromium.
         let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(RECV_BUFFER);
-        let rtc = Rtc::new(RtcConfig::default(), Instant::now()).expect("Rtc::new");
+        let rtc = Rtc::new(rtc_config, Instant::now()).expect("Rtc::new");
         let mut s = Session {
             rtc,
             socket,
@@ -222,12 +246,21 @@ impl Session {
             buf: vec![0; 65536],
             started,
             offered: started,
+            page_candidates: Vec::new(),
+            rtc_candidates: Vec::new(),
+            page_sdps: Vec::new(),
+            rtc_sdps: Vec::new(),
+            trickle_sdp_candidates: false,
         };
         let version = s.wait_page("the driver to be ready", Duration::from_secs(30), |e| {
             (e["ev"] == "ready").then(|| e["version"].clone())
         });
         println!("chromium {version}");
-        s.call(json!({"op": "init", "media": media}));
+        let mut init = json!({"op": "init", "media": media});
+        if let Some(config) = page_config {
+            init["config"] = config;
+        }
+        s.call(init);
         s.rtc.add_local_candidate(s.local).expect("add_local_candidate");
         s
     }
@@ -354,6 +387,9 @@ impl Session {
     }
 
     fn on_rtc_event(&mut self, e: Event) {
+        if let Event::IceCandidate(c) = &e {
+            self.rtc_candidates.push(c.candidate.clone());
+        }
         match e {
             Event::IceCandidate(c) if self.trickle => {
                 self.forward_candidate_to_page(json!({
@@ -398,6 +434,10 @@ impl Session {
                 self.replies.insert(id, reply);
             }
             return;
+        }
+        if v["ev"] == "candidate" {
+            self.page_candidates
+                .push(v["candidate"].as_str().unwrap_or("").to_owned());
         }
         if v["ev"] == "candidate" && self.trickle {
             let c = v["candidate"].as_str().unwrap_or("");
@@ -538,6 +578,7 @@ impl Session {
         self.offered = Instant::now();
         let offer = self.call(json!({"op": "offer", "complete": complete}));
         let offer = offer.as_str().expect("offer SDP").to_owned();
+        self.page_sdps.push(offer.clone());
         if complete {
             assert!(
                 offer.contains("a=candidate:"),
@@ -557,9 +598,11 @@ impl Session {
             "rtcwire's answer:\n{}",
             answer.sdp
         );
+        self.rtc_sdps.push(answer.sdp.clone());
         let sdp = self.signalled(&answer.sdp);
         self.call(json!({"op": "remote", "type": "answer", "sdp": sdp}));
         self.page_got_remote();
+        self.trickle_candidates_of(&answer.sdp);
     }
 
     /// rtcwire offers, Chromium answers `active` (rtcwire is the DTLS server).
@@ -569,10 +612,13 @@ impl Session {
         self.rtc
             .set_local_description(&offer)
             .expect("set_local_description");
+        self.rtc_sdps.push(offer.sdp.clone());
         let sdp = self.signalled(&offer.sdp);
         self.page_got_remote();
         let answer = self.call(json!({"op": "remote", "type": "offer", "sdp": sdp, "complete": complete}));
+        self.trickle_candidates_of(&offer.sdp);
         let answer = answer.as_str().expect("answer SDP").to_owned();
+        self.page_sdps.push(answer.clone());
         assert!(answer.contains("a=setup:active"), "Chromium's answer:\n{answer}");
         if complete {
             assert!(
@@ -583,6 +629,27 @@ impl Session {
         self.rtc
             .set_remote_description(&SessionDescription::answer(answer.clone()))
             .unwrap_or_else(|e| panic!("set_remote_description(Chromium's answer): {e}\n{answer}"));
+    }
+
+    /// With trickle and `trickle_sdp_candidates`, after the page applied
+    /// our description: the candidates [`signalled`](Session::signalled)
+    /// took out of it go to the page one by one.
+    fn trickle_candidates_of(&mut self, sdp: &str) {
+        if !self.trickle || !self.trickle_sdp_candidates {
+            return;
+        }
+        let (mut mid, mut index) = (String::new(), -1_i64);
+        for line in sdp.lines() {
+            if line.starts_with("m=") {
+                index += 1;
+            } else if let Some(m) = line.strip_prefix("a=mid:") {
+                mid = m.to_owned();
+            } else if let Some(c) = line.strip_prefix("a=")
+                && c.starts_with("candidate:")
+            {
+                self.post(json!({"op": "candidate", "candidate": c, "sdpMid": mid, "sdpMLineIndex": index}));
+            }
+        }
     }
 
     /// Our SDP as the page gets it: with trickle, without candidates (they
@@ -831,6 +898,184 @@ fn other_combinations_complete_offer_and_trickled_rtcwire_offer() {
     s.page_to_rtc("main", main, &matrix(0), true);
     s.rtc_to_page("main", main, &matrix(100), true);
     s.shutdown();
+}
+
+/// Chromium configured with coturn and `iceTransportPolicy: 'relay'`
+/// connects to rtcwire, relay-only through the same coturn (so every
+/// packet crosses coturn twice: Chromium's allocation to rtcwire's), and
+/// exchanges data-channel messages both ways: first Chromium offers with
+/// trickled candidates, then rtcwire offers complete SDP on a fresh pair.
+/// Only relay candidates may be signalled on either side, and both ends of
+/// the selected pair must be relayed on both sides.
+#[test]
+#[ignore = "needs headless Chromium, node, coturn and root (network namespaces): scripts/test installs them and runs the interop tests"]
+fn chromium_relay_only_through_coturn_connects_to_rtcwire_and_exchanges_messages() {
+    if !inside_namespace("chromium_relay_only_through_coturn_connects_to_rtcwire_and_exchanges_messages") {
+        return;
+    }
+    // Inside the namespace, on its 127.0.0.1.
+    let coturn = Coturn::start();
+    let url = format!("turn:127.0.0.1:{}?transport=udp", coturn.port);
+    let page_config = json!({
+        "iceServers": [{"urls": url, "username": COTURN_USER, "credential": COTURN_PASSWORD}],
+        "iceTransportPolicy": "relay",
+    });
+    let rtc_config = || RtcConfig {
+        ice_servers: vec![IceServer::turn(&url, COTURN_USER, COTURN_PASSWORD)],
+        ice_transport_policy: IceTransportPolicy::Relay,
+        ..RtcConfig::default()
+    };
+
+    // Chromium offers, candidates trickled both ways; rtcwire answers.
+    let mut s = Session::start_with(true, false, Some(page_config.clone()), rtc_config());
+    s.trickle_sdp_candidates = true;
+    s.call(json!({"op": "channel", "label": "main"}));
+    s.chromium_offers(false);
+    let main = s.connected("relay chromium-offers trickle", None);
+    relayed_exchange(&mut s, main, &coturn);
+    s.shutdown();
+
+    // rtcwire offers complete SDP once its allocation is granted; Chromium
+    // answers with complete SDP (after its own allocation).
+    let mut s = Session::start_with(false, false, Some(page_config), rtc_config());
+    let main = s
+        .rtc
+        .create_data_channel("main", ChannelOptions::default())
+        .expect("create main");
+    s.wait_rtc("gathering complete (the TURN allocation)", |e| {
+        (*e == Event::IceGatheringStateChange(IceGatheringState::Complete)).then_some(())
+    });
+    s.rtcwire_offers(true);
+    let main = s.connected("relay rtcwire-offers complete", Some(main));
+    relayed_exchange(&mut s, main, &coturn);
+    s.shutdown();
+    drop(coturn);
+}
+
+/// Messages for the relayed connection: 0 B to 64 KiB, text and binary.
+fn relay_matrix(first_seq: usize) -> Vec<Msg> {
+    let mut v = Vec::new();
+    for len in [0, 1, 1200, 16_384, 65_536] {
+        for binary in [false, true] {
+            v.push(Msg {
+                seq: first_seq + v.len(),
+                len,
+                binary,
+            });
+        }
+    }
+    v
+}
+
+/// Checks that the connection is relayed on both sides, sends messages both
+/// ways and checks again.
+fn relayed_exchange(s: &mut Session, main: ChannelId, coturn: &Coturn) {
+    check_relay_only(s, coturn);
+    s.page_to_rtc("main", main, &relay_matrix(0), true);
+    s.rtc_to_page("main", main, &relay_matrix(100), true);
+    s.page_to_rtc("main", main, &many(1000, 200), true);
+    s.rtc_to_page("main", main, &many(2000, 200), true);
+    check_relay_only(s, coturn);
+}
+
+/// A candidate (`candidate:...`, or `a=candidate:...` in SDP): transport,
+/// address and type.
+fn parse_candidate(line: &str) -> Option<(String, SocketAddr, String)> {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let address = format!("{}:{}", f.get(4)?, f.get(5)?).parse().ok()?;
+    let typ = f.get(7).filter(|_| f[6] == "typ")?;
+    Some((f[2].to_lowercase(), address, (*typ).to_owned()))
+}
+
+/// Chromium and rtcwire signalled relay candidates only (UDP, on coturn's
+/// 127.0.0.1), and both ends of each side's selected pair are relayed.
+/// Trickled candidates and those in descriptions (`candidate:...`).
+fn signalled_candidates(trickled: &[String], sdps: &[String]) -> Vec<String> {
+    let in_sdps = sdps
+        .iter()
+        .flat_map(|sdp| sdp.lines())
+        .filter_map(|l| l.strip_prefix("a="))
+        .filter(|l| l.starts_with("candidate:"));
+    trickled
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !c.is_empty())
+        .chain(in_sdps)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The end of coturn's log (its start is a long banner).
+fn coturn_tail(coturn: &Coturn) -> String {
+    let log = coturn.log();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+fn check_relay_only(s: &mut Session, coturn: &Coturn) {
+    let page = signalled_candidates(&s.page_candidates, &s.page_sdps);
+    let rtc = signalled_candidates(&s.rtc_candidates, &s.rtc_sdps);
+    let mut relayed_by_page = HashSet::new();
+    for c in &page {
+        match parse_candidate(c) {
+            Some((transport, address, typ)) if typ == "relay" && transport == "udp" => {
+                relayed_by_page.insert(address);
+            }
+            _ => s.fail(&format!(
+                "Chromium (iceTransportPolicy 'relay') signalled a candidate that is not a UDP relay one: {c}\nall: {page:#?}\ncoturn:\n{}",
+                coturn_tail(coturn)
+            )),
+        }
+    }
+    let mut relayed_by_rtc = HashSet::new();
+    for c in &rtc {
+        match parse_candidate(c) {
+            Some((_, address, typ)) if typ == "relay" => {
+                relayed_by_rtc.insert(address);
+            }
+            _ => s.fail(&format!(
+                "rtcwire (relay-only) signalled a candidate that is not a relay one: {c}\nall: {rtc:#?}"
+            )),
+        }
+    }
+    if relayed_by_page.is_empty() || relayed_by_rtc.is_empty() {
+        s.fail(&format!(
+            "relay candidates: Chromium {relayed_by_page:?}, rtcwire {relayed_by_rtc:?}\ncoturn:\n{}",
+            coturn_tail(coturn)
+        ));
+    }
+    // Not even for a moment (end-of-candidates trickled before the offer
+    // once failed rtcwire's ICE at once).
+    if let Some(e) = s.rtc_events.iter().find(|e| {
+        matches!(
+            e,
+            Event::IceConnectionStateChange(IceConnectionState::Failed)
+                | Event::PeerConnectionStateChange(PeerConnectionState::Failed)
+        )
+    }) {
+        s.fail(&format!("rtcwire reported {e:?}"));
+    }
+    let Some((local, remote)) = s.rtc.selected_pair() else {
+        s.fail("rtcwire has no selected pair")
+    };
+    if local == s.local || !relayed_by_rtc.contains(&local) || !relayed_by_page.contains(&remote) {
+        s.fail(&format!(
+            "rtcwire's selected pair {local} -> {remote} is not relay to relay (own relayed {relayed_by_rtc:?}, host {}, Chromium's relayed {relayed_by_page:?})",
+            s.local
+        ));
+    }
+    let state = s.call(json!({"op": "state"}));
+    let pairs = state["pairs"].as_array().cloned().unwrap_or_default();
+    let relay_to_relay = |p: &Value| p["local"]["type"] == "relay" && p["remote"]["type"] == "relay";
+    if pairs.is_empty() || !pairs.iter().all(relay_to_relay) {
+        s.fail(&format!(
+            "Chromium's nominated pairs are not relay to relay: {state}"
+        ));
+    }
+    println!(
+        "relay: rtcwire {local} -> {remote}; Chromium's candidates {relayed_by_page:?}, nominated {}",
+        Value::from(pairs)
+    );
 }
 
 /// 100 MiB from Chromium to rtcwire over one reliable ordered channel, then

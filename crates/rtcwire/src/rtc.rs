@@ -162,6 +162,10 @@ pub struct Rtc {
     local_candidates: Vec<String>,
     gathering: IceGatheringState,
     pending_remote_candidates: Vec<RemoteCandidate>,
+    /// End-of-candidates trickled before the remote description: applied
+    /// after the candidates held with it (otherwise ICE, with no remote
+    /// candidate yet, would fail at once).
+    pending_end_of_candidates: bool,
     selected: Option<(SocketAddr, SocketAddr)>,
     ice_restart: bool,
 
@@ -273,6 +277,7 @@ impl Rtc {
             local_candidates: Vec::new(),
             gathering: IceGatheringState::New,
             pending_remote_candidates: Vec::new(),
+            pending_end_of_candidates: false,
             selected: None,
             ice_restart: false,
             dtls: None,
@@ -362,8 +367,13 @@ impl Rtc {
         Ok(())
     }
 
-    /// The peer has no more candidates (RFC 8838).
+    /// The peer has no more candidates (RFC 8838). Before the remote
+    /// description it is held, as trickled candidates are.
     pub fn end_of_remote_candidates(&mut self) {
+        if self.remote.is_none() && self.remote_offer.is_none() {
+            self.pending_end_of_candidates = true;
+            return;
+        }
         self.ice.end_of_remote_candidates(self.now);
         self.pump_ice();
     }
@@ -693,7 +703,7 @@ impl Rtc {
         for c in std::mem::take(&mut self.pending_remote_candidates) {
             self.give_remote_candidate(c);
         }
-        if remote.end_of_candidates {
+        if std::mem::take(&mut self.pending_end_of_candidates) || remote.end_of_candidates {
             self.ice.end_of_remote_candidates(self.now);
         }
         Ok(())
@@ -1748,5 +1758,63 @@ impl Rtc {
     /// Whether [`close`](Rtc::close) was called.
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: the inputs are constants, not network input.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn events(rtc: &mut Rtc) -> Vec<Event> {
+        let mut v = Vec::new();
+        loop {
+            match rtc.poll_output().unwrap() {
+                Output::Event(e) => v.push(e),
+                Output::Transmit(_) => {}
+                Output::Timeout(_) => return v,
+            }
+        }
+    }
+
+    /// A trickled candidate and end-of-candidates that arrive before the
+    /// remote description (Chromium trickles while the offer is still on
+    /// its way) are both held: ICE checks the candidate instead of failing
+    /// at once for want of candidates.
+    #[test]
+    fn end_of_candidates_before_the_remote_description_is_held() {
+        let now = Instant::now();
+        let mut a = Rtc::new(RtcConfig::default(), now).unwrap();
+        let mut b = Rtc::new(RtcConfig::default(), now).unwrap();
+        a.add_local_candidate("127.0.0.1:40001".parse().unwrap()).unwrap();
+        b.add_local_candidate("127.0.0.1:40002".parse().unwrap()).unwrap();
+        a.create_data_channel("chat", ChannelOptions::default()).unwrap();
+        let offer = a.create_offer().unwrap();
+        a.set_local_description(&offer).unwrap();
+        let candidate = offer
+            .sdp
+            .lines()
+            .find_map(|l| l.strip_prefix("a=candidate:"))
+            .map(|c| format!("candidate:{c}"))
+            .unwrap();
+        let bare: String = offer
+            .sdp
+            .split_inclusive('\n')
+            .filter(|l| !l.starts_with("a=candidate:") && !l.starts_with("a=end-of-candidates"))
+            .collect();
+        b.add_remote_candidate(&candidate).unwrap();
+        b.add_remote_candidate("").unwrap();
+        assert_eq!(b.ice_connection_state(), IceConnectionState::New);
+        b.set_remote_description(&SessionDescription::offer(bare))
+            .unwrap();
+        let answer = b.create_answer().unwrap();
+        b.set_local_description(&answer).unwrap();
+        let seen = events(&mut b);
+        assert!(
+            !seen.contains(&Event::IceConnectionStateChange(IceConnectionState::Failed)),
+            "{seen:?}"
+        );
+        assert_eq!(b.ice_connection_state(), IceConnectionState::Checking);
     }
 }
