@@ -104,6 +104,9 @@ struct Created {
     sdp: String,
     sections: Vec<Section>,
     credentials: Credentials,
+    /// How many local candidates the description holds: those gathered
+    /// after it trickle once it is applied.
+    candidates: usize,
 }
 
 /// A WebRTC peer connection, sans-IO.
@@ -460,6 +463,7 @@ impl Rtc {
             sdp: sdp.clone(),
             sections,
             credentials,
+            candidates: self.local_candidates.len(),
         });
         Ok(SessionDescription::offer(sdp))
     }
@@ -493,6 +497,7 @@ impl Rtc {
             sdp: sdp.clone(),
             sections,
             credentials,
+            candidates: self.local_candidates.len(),
         });
         Ok(SessionDescription::answer(sdp))
     }
@@ -542,7 +547,7 @@ impl Rtc {
                     ));
                 }
                 let created = self.take_created(description)?;
-                self.local_description_applied = true;
+                self.trickle_missed(created.candidates);
                 if self.ice_restart {
                     self.ice.restart(self.now);
                     self.ice.set_local_credentials(created.credentials.clone())?;
@@ -562,7 +567,7 @@ impl Rtc {
                     return Err(RtcError::InvalidState("a local answer needs have-remote-offer"));
                 }
                 let created = self.take_created(description)?;
-                self.local_description_applied = true;
+                self.trickle_missed(created.candidates);
                 let Some(remote) = self.remote_offer.take() else {
                     return Err(RtcError::InvalidState("no remote offer"));
                 };
@@ -575,6 +580,27 @@ impl Rtc {
                 self.complete_negotiation(remote, role);
                 Ok(())
             }
+        }
+    }
+
+    /// Applying a local description starts trickle: candidates gathered
+    /// since it was created (the first `in_description` are in it) go out
+    /// as events now.
+    fn trickle_missed(&mut self, in_description: usize) {
+        self.local_description_applied = true;
+        let missed: Vec<String> = self
+            .local_candidates
+            .iter()
+            .skip(in_description)
+            .cloned()
+            .collect();
+        for candidate in missed {
+            let (sdp_mid, index) = self.tagged_mid();
+            self.push_event(Event::IceCandidate(IceCandidate {
+                candidate,
+                sdp_mid,
+                sdp_m_line_index: index,
+            }));
         }
     }
 
@@ -1784,7 +1810,8 @@ mod tests {
     /// at once for want of candidates.
     #[test]
     fn end_of_candidates_before_the_remote_description_is_held() {
-        let now = Instant::now();
+        // Virtual time: nothing under crates/ reads the clock.
+        let now = rtcwire_netsim::Sim::new(1).now();
         let mut a = Rtc::new(RtcConfig::default(), now).unwrap();
         let mut b = Rtc::new(RtcConfig::default(), now).unwrap();
         a.add_local_candidate("127.0.0.1:40001".parse().unwrap()).unwrap();
@@ -1816,5 +1843,28 @@ mod tests {
             "{seen:?}"
         );
         assert_eq!(b.ice_connection_state(), IceConnectionState::Checking);
+    }
+
+    /// A candidate gathered between creating and applying a description is
+    /// not in it: it trickles when the description is applied.
+    #[test]
+    fn a_candidate_gathered_after_create_offer_trickles() {
+        let now = rtcwire_netsim::Sim::new(1).now();
+        let mut a = Rtc::new(RtcConfig::default(), now).unwrap();
+        a.add_local_candidate("127.0.0.1:40001".parse().unwrap()).unwrap();
+        let offer = a.create_offer().unwrap();
+        a.add_local_candidate("127.0.0.1:40003".parse().unwrap()).unwrap();
+        assert!(!offer.sdp.contains("40003"));
+        assert!(!events(&mut a).iter().any(|e| matches!(e, Event::IceCandidate(_))));
+        a.set_local_description(&offer).unwrap();
+        let trickled: Vec<String> = events(&mut a)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::IceCandidate(c) => Some(c.candidate),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(trickled.len(), 1, "{trickled:?}");
+        assert!(trickled[0].contains("127.0.0.1 40003"));
     }
 }
