@@ -14,29 +14,7 @@ use rtcwire_netsim::{SeedReporter, seed_from_env_or};
 
 /// Whether two peers can connect without a relay, by RFC 4787 reasoning.
 fn expected(a: Placement, b: Placement, stun: bool) -> bool {
-    use Placement::*;
-    if a == UdpBlocked || b == UdpBlocked {
-        return false;
-    }
-    if a == Public || b == Public {
-        // The NATed side's checks reach the public one, which learns a
-        // peer-reflexive candidate and answers through the open mapping.
-        return true;
-    }
-    if !stun {
-        // Private host addresses are unreachable and nobody learns a
-        // public one.
-        return false;
-    }
-    let sym = |p| p == Symmetric;
-    match (sym(a), sym(b)) {
-        (false, false) => true,
-        (true, true) => false,
-        // The symmetric side's checks come from a new mapping; only a peer
-        // that filters by address at most lets them (and the answers) in.
-        (true, false) => matches!(b, FullCone | RestrictedCone),
-        (false, true) => matches!(a, FullCone | RestrictedCone),
-    }
+    Placement::connects_directly(a, b, stun)
 }
 
 #[test]

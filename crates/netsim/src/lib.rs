@@ -175,6 +175,7 @@
 
 mod link;
 mod nat;
+mod placement;
 mod responder;
 mod rng;
 mod seed;
@@ -186,6 +187,7 @@ pub use nat::{
     DEFAULT_MAX_MAPPINGS, FilteringBehavior, MAX_PERMISSIONS_PER_MAPPING, MappingBehavior, NatConfig,
     NatMapping, PortAllocation,
 };
+pub use placement::Placement;
 pub use responder::Responder;
 pub use rng::Rng;
 pub use seed::{SEED_ENV, SeedReporter, seed_from_env_or};

@@ -15,71 +15,15 @@ use rtcwire::proto::ice::CandidateKind;
 use rtcwire::{
     ChannelId, ChannelOptions, IceGatheringState, IceServer, IceTransportPolicy, PeerConnectionState, Rtc,
 };
-use rtcwire_netsim::{EndpointId, LinkConfig, NatConfig, Network, SeedReporter, Sim, seed_from_env_or};
+use rtcwire_netsim::{EndpointId, LinkConfig, Network, Placement, SeedReporter, Sim, seed_from_env_or};
 
 const STUN_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 const TURN_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
 
-/// Where a peer sits (the placements of the ICE NAT matrix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Placement {
-    Public,
-    FullCone,
-    RestrictedCone,
-    PortRestrictedCone,
-    Symmetric,
-    UdpBlocked,
-}
-
-impl Placement {
-    const ALL: [Placement; 6] = [
-        Placement::Public,
-        Placement::FullCone,
-        Placement::RestrictedCone,
-        Placement::PortRestrictedCone,
-        Placement::Symmetric,
-        Placement::UdpBlocked,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Placement::Public => "no NAT",
-            Placement::FullCone => "EIM/EIF",
-            Placement::RestrictedCone => "EIM/ADF",
-            Placement::PortRestrictedCone => "EIM/APDF",
-            Placement::Symmetric => "APDM/APDF",
-            Placement::UdpBlocked => "UDP blocked",
-        }
-    }
-
-    fn nat(self) -> Option<NatConfig> {
-        match self {
-            Placement::Public => None,
-            Placement::FullCone => Some(NatConfig::full_cone()),
-            Placement::RestrictedCone => Some(NatConfig::restricted_cone()),
-            Placement::PortRestrictedCone => Some(NatConfig::port_restricted_cone()),
-            Placement::Symmetric => Some(NatConfig::symmetric()),
-            Placement::UdpBlocked => Some(NatConfig::udp_blocked()),
-        }
-    }
-}
-
 /// Whether two peers connect directly with a STUN server (the ICE matrix's
 /// reasoning): otherwise only the relay can carry them.
 fn direct_possible(a: Placement, b: Placement) -> bool {
-    use Placement::*;
-    if a == UdpBlocked || b == UdpBlocked {
-        return false;
-    }
-    if a == Public || b == Public {
-        return true;
-    }
-    match (a == Symmetric, b == Symmetric) {
-        (false, false) => true,
-        (true, true) => false,
-        (true, false) => matches!(b, FullCone | RestrictedCone),
-        (false, true) => matches!(a, FullCone | RestrictedCone),
-    }
+    Placement::connects_directly(a, b, true)
 }
 
 struct World {

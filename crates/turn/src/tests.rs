@@ -20,6 +20,12 @@ const USER: &str = "alice";
 const PASSWORD: &str = "secret";
 const REALM: &str = "example.org";
 
+/// A starting instant from the simulator: nothing under crates/ reads the
+/// clock, tests included.
+fn start() -> Instant {
+    rtcwire_netsim::Sim::new(1).now()
+}
+
 fn server() -> SocketAddr {
     "192.0.2.1:3478".parse().unwrap()
 }
@@ -185,7 +191,7 @@ fn allocated(now: Instant, s: &mut FakeServer) -> TurnClient {
 
 #[test]
 fn allocates_after_the_401_challenge_with_long_term_credentials() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let c = allocated(now, &mut s);
     assert_eq!(c.relayed_address(), Some(relayed()));
@@ -208,14 +214,14 @@ fn allocates_after_the_401_challenge_with_long_term_credentials() {
 
 #[test]
 fn debug_output_hides_the_password() {
-    let c = client(Instant::now(), config());
+    let c = client(start(), config());
     let debug = format!("{c:?}");
     assert!(debug.contains(USER) && !debug.contains(PASSWORD), "{debug}");
 }
 
 #[test]
 fn requests_ipv6_relay_and_dont_fragment_when_configured() {
-    let now = Instant::now();
+    let now = start();
     let mut config = config();
     config.address_family = Some(AddressFamily::V6);
     config.dont_fragment = true;
@@ -231,7 +237,7 @@ fn requests_ipv6_relay_and_dont_fragment_when_configured() {
 
 #[test]
 fn wrong_password_fails_with_unauthorized() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut c = client(now, TurnConfig::new(server(), USER, "wrong"));
     let (events, _) = exchange(now, &mut c, &mut s);
@@ -246,7 +252,7 @@ fn wrong_password_fails_with_unauthorized() {
 
 #[test]
 fn stale_nonce_is_retried_with_the_new_nonce() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     s.stale_once = true;
     let mut c = client(now, config());
@@ -274,7 +280,7 @@ fn error_responses_become_clear_errors() {
         (508, TurnError::InsufficientCapacity),
         (442, TurnError::ErrorResponse { code: 442 }),
     ] {
-        let now = Instant::now();
+        let now = start();
         let mut s = FakeServer::new();
         s.allocate_error = Some(code);
         let mut c = client(now, config());
@@ -285,7 +291,7 @@ fn error_responses_become_clear_errors() {
 
 #[test]
 fn forged_and_unmatched_responses_change_nothing() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut c = client(now, config());
     let first = c.poll_transmit().unwrap().contents.to_vec();
@@ -330,7 +336,7 @@ fn forged_and_unmatched_responses_change_nothing() {
 #[test]
 fn refreshes_a_minute_before_expiry_or_halfway_through_short_lifetimes() {
     for (granted, refresh_at) in [(600, 540), (60, 30), (20, 10)] {
-        let now = Instant::now();
+        let now = start();
         let mut s = FakeServer::new();
         s.lifetime = granted;
         let mut c = client(now, config());
@@ -361,7 +367,7 @@ fn refreshes_a_minute_before_expiry_or_halfway_through_short_lifetimes() {
 
 #[test]
 fn refreshes_on_the_requested_lifetime_when_the_server_grants_more() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut config = config();
     config.lifetime = Duration::from_secs(30);
@@ -375,7 +381,7 @@ fn refreshes_on_the_requested_lifetime_when_the_server_grants_more() {
 
 #[test]
 fn a_silent_server_loses_the_allocation_at_expiry_or_refresh_timeout() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     s.lifetime = 60;
     let mut c = allocated_with_lifetime(now, &mut s);
@@ -406,7 +412,7 @@ fn allocated_with_lifetime(now: Instant, s: &mut FakeServer) -> TurnClient {
 
 #[test]
 fn permission_send_indication_then_channel_data() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut c = allocated(now, &mut s);
     assert_eq!(c.send_to(peer(), b"x"), Err(TurnError::NoPermission));
@@ -450,7 +456,7 @@ fn permission_send_indication_then_channel_data() {
 
 #[test]
 fn permissions_and_channels_are_refreshed_every_four_minutes() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut c = allocated(now, &mut s);
     c.create_permission(now, peer().ip()).unwrap();
@@ -488,7 +494,7 @@ fn data_indication(from: SocketAddr, data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn receives_data_indications_and_channel_data_from_known_peers_only() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut c = allocated(now, &mut s);
     let stranger: SocketAddr = "203.0.113.50:1".parse().unwrap();
@@ -518,7 +524,7 @@ fn receives_data_indications_and_channel_data_from_known_peers_only() {
 
 #[test]
 fn close_deallocates_with_lifetime_zero() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut c = allocated(now, &mut s);
     c.close(now);
@@ -537,7 +543,7 @@ fn close_deallocates_with_lifetime_zero() {
 
 #[test]
 fn tcp_sends_requests_once_and_pads_channel_data() {
-    let now = Instant::now();
+    let now = start();
     let mut config = config();
     config.transport = TurnTransport::Tcp;
     let mut c = client(now, config);
@@ -559,7 +565,7 @@ fn tcp_sends_requests_once_and_pads_channel_data() {
 
 /// Runs the allocation over a stream, the server's bytes cut at `cuts`.
 fn stream_allocation(cuts: &[usize]) -> (TurnClient, FakeServer) {
-    let now = Instant::now();
+    let now = start();
     let mut config = config();
     config.transport = TurnTransport::Tcp;
     let mut c = client(now, config);
@@ -584,7 +590,7 @@ fn feed_in_pieces(now: Instant, c: &mut TurnClient, mut bytes: &[u8], cuts: &[us
 
 #[test]
 fn stream_framing_reassembles_messages_and_padded_channel_data() {
-    let now = Instant::now();
+    let now = start();
     let (mut c, mut s) = stream_allocation(&[1, 3, 7]);
     assert!(matches!(c.poll_event(), Some(TurnEvent::Allocated { .. })));
     c.bind_channel(now, peer()).unwrap();
@@ -626,7 +632,7 @@ fn stream_framing_reassembles_messages_and_padded_channel_data() {
 
 #[test]
 fn queues_and_tables_are_bounded() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut config = config();
     config.max_permissions = 2;
@@ -666,7 +672,7 @@ proptest! {
         packets in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 0..20),
         stream in any::<bool>(),
     ) {
-        let now = Instant::now();
+        let now = start();
         let mut s = FakeServer::new();
         let mut c = allocated(now, &mut s);
         c.create_permission(now, peer().ip()).unwrap();
@@ -687,7 +693,7 @@ proptest! {
 
 #[test]
 fn channel_data_with_a_bad_length_is_dropped() {
-    let now = Instant::now();
+    let now = start();
     let mut s = FakeServer::new();
     let mut c = allocated(now, &mut s);
     c.bind_channel(now, peer()).unwrap();
@@ -733,7 +739,7 @@ mod tls {
     /// Runs the client against the fake server behind a rustls server;
     /// returns the events.
     fn run(c: &mut TurnClient, tls: &mut rustls::ServerConnection, s: &mut FakeServer) -> Vec<TurnEvent> {
-        let now = Instant::now();
+        let now = start();
         let mut plain = Vec::new();
         let mut events = Vec::new();
         for _ in 0..20 {
@@ -770,7 +776,7 @@ mod tls {
         let (server_config, client_config) = configs();
         let name = ServerName::try_from("turn.example").unwrap();
         let mut c = TurnClient::new_tls(
-            Instant::now(),
+            start(),
             &mut StdRng::seed_from_u64(1),
             config(),
             client_config,
@@ -785,7 +791,7 @@ mod tls {
             "{events:?}"
         );
         assert_eq!(s.requests.len(), 2);
-        c.close(Instant::now());
+        c.close(start());
         let events = run(&mut c, &mut tls, &mut s);
         assert_eq!(events, vec![TurnEvent::Closed]);
     }
@@ -795,7 +801,7 @@ mod tls {
         let (server_config, client_config) = configs();
         let name = ServerName::try_from("other.example").unwrap();
         let mut c = TurnClient::new_tls(
-            Instant::now(),
+            start(),
             &mut StdRng::seed_from_u64(1),
             config(),
             client_config,
@@ -818,7 +824,7 @@ fn tls_bytes_after_close_or_failure_are_ignored() {
     // Found by the fuzzer: feeding rustls again after it sent a fatal alert
     // trips its debug assertion.
     use std::sync::Arc;
-    let now = Instant::now();
+    let now = start();
     let new_client = || {
         let tls =
             rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use rtcwire_ice::{Candidate, CandidateKind, IceAgent, IceConfig, IceConnectionState, IceEvent, IceRole};
-use rtcwire_netsim::{Datagram, Endpoint, EndpointId, LinkConfig, NatConfig, Network, Responder, Sim};
+use rtcwire_netsim::{Datagram, Endpoint, EndpointId, LinkConfig, Network, Responder, Sim};
 use rtcwire_stun::BindingResponder;
 
 pub const STUN_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
@@ -277,49 +277,7 @@ pub fn stun_server() -> Responder<impl FnMut(&[u8], SocketAddr) -> Option<Vec<u8
     Responder::new(move |payload, source| responder.respond_to_vec(payload, source))
 }
 
-/// Where a peer sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placement {
-    Public,
-    FullCone,
-    RestrictedCone,
-    PortRestrictedCone,
-    Symmetric,
-    UdpBlocked,
-}
-
-impl Placement {
-    pub const ALL: [Placement; 6] = [
-        Placement::Public,
-        Placement::FullCone,
-        Placement::RestrictedCone,
-        Placement::PortRestrictedCone,
-        Placement::Symmetric,
-        Placement::UdpBlocked,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Placement::Public => "no NAT",
-            Placement::FullCone => "EIM/EIF",
-            Placement::RestrictedCone => "EIM/ADF",
-            Placement::PortRestrictedCone => "EIM/APDF",
-            Placement::Symmetric => "APDM/APDF",
-            Placement::UdpBlocked => "UDP blocked",
-        }
-    }
-
-    fn nat(self) -> Option<NatConfig> {
-        match self {
-            Placement::Public => None,
-            Placement::FullCone => Some(NatConfig::full_cone()),
-            Placement::RestrictedCone => Some(NatConfig::restricted_cone()),
-            Placement::PortRestrictedCone => Some(NatConfig::port_restricted_cone()),
-            Placement::Symmetric => Some(NatConfig::symmetric()),
-            Placement::UdpBlocked => Some(NatConfig::udp_blocked()),
-        }
-    }
-}
+pub use rtcwire_netsim::Placement;
 
 /// Options of a two-peer world.
 #[derive(Debug, Clone)]
