@@ -288,6 +288,17 @@ fn wait_for(
         .unwrap_or_else(|| panic!("no {what}: {events:?}\ncoturn log:\n{}", server.log()))
 }
 
+/// A UDP client with `config` on `server`, driven until its allocation is
+/// answered: the link, the client and the `Allocated` or `AllocationFailed`.
+fn allocate_udp(server: &Server, config: TurnConfig) -> (Link, TurnClient, TurnEvent) {
+    let mut link = Link::udp();
+    let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), config);
+    let allocated = wait_for(&mut client, &mut link, server, "allocation", |e| {
+        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
+    });
+    (link, client, allocated)
+}
+
 fn echo(client: &mut TurnClient, link: &mut Link, peer: SocketAddr, payload: &[u8]) -> Vec<u8> {
     client.send_to(peer, payload).unwrap();
     let (_, data) = drive(client, link, Duration::from_secs(5), |_, d| !d.is_empty());
@@ -427,13 +438,9 @@ fn turn_refreshes_a_short_allocation_before_it_expires() {
     // refreshes on the shorter of granted and requested lifetimes, halfway
     // through when under 2 minutes: every 4 s here.
     let server = Server::start("max-allocate-lifetime=8");
-    let mut link = Link::udp();
     let mut config = config(server.addr(), COTURN_PASSWORD);
     config.lifetime = Duration::from_secs(8);
-    let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), config);
-    let allocated = wait_for(&mut client, &mut link, &server, "allocation", |e| {
-        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
-    });
+    let (mut link, mut client, allocated) = allocate_udp(&server, config);
     let TurnEvent::Allocated { lifetime, .. } = allocated else {
         panic!("allocation failed: {allocated:?}");
     };
@@ -502,13 +509,9 @@ fn turn_rides_out_coturn_stale_nonces_while_refreshing() {
     // Nonce first and is re-sent with the new nonce. `verbose` makes coturn
     // log each answer.
     let server = Server::start("max-allocate-lifetime=8\nstale-nonce=3\nverbose");
-    let mut link = Link::udp();
     let mut config = config(server.addr(), COTURN_PASSWORD);
     config.lifetime = Duration::from_secs(8);
-    let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), config);
-    let allocated = wait_for(&mut client, &mut link, &server, "allocation", |e| {
-        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
-    });
+    let (mut link, mut client, allocated) = allocate_udp(&server, config);
     assert!(matches!(allocated, TurnEvent::Allocated { .. }), "{allocated:?}");
     let (events, _) = drive(&mut client, &mut link, Duration::from_secs(15), |e, _| {
         e.iter()
@@ -584,14 +587,10 @@ fn turn_keeps_permissions_and_channels_alive_past_their_lifetime() {
     // and by ChannelData to another.
     let server = Server::start("permission-lifetime=4\nchannel-lifetime=4");
     let (by_send, by_channel) = (EchoPeer::start(), EchoPeer::start());
-    let mut link = Link::udp();
     let mut config = config(server.addr(), COTURN_PASSWORD);
     config.permission_refresh = Duration::from_secs(2);
     config.channel_refresh = Duration::from_secs(2);
-    let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), config);
-    let allocated = wait_for(&mut client, &mut link, &server, "allocation", |e| {
-        matches!(e, TurnEvent::Allocated { .. } | TurnEvent::AllocationFailed(_))
-    });
+    let (mut link, mut client, allocated) = allocate_udp(&server, config);
     assert!(matches!(allocated, TurnEvent::Allocated { .. }), "{allocated:?}");
     // Both peers share 127.0.0.1: one permission covers them.
     client

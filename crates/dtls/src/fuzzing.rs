@@ -10,6 +10,7 @@
 // a default build, and each assertion is the fuzzer's oracle, checking
 // that the parsers' own output round-trips. A failing one is a bug the
 // fuzzer reports.
+#![cfg(feature = "fuzzing")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;

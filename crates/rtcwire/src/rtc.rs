@@ -118,12 +118,10 @@ struct Created {
 ///
 /// ```no_run
 /// # use std::time::Instant;
-/// # use rtcwire::{Input, Output, Receive, Rtc, RtcConfig};
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
-/// let mut rtc = Rtc::new(RtcConfig::default(), Instant::now())?;
-/// rtc.add_local_candidate(socket.local_addr()?)?;
-/// // ... exchange offer and answer through your signalling ...
+/// # use rtcwire::{Input, Output, Receive, Rtc};
+/// // The caller's socket, bound by the caller; `rtc` was given its address
+/// // with `add_local_candidate` and has exchanged offer and answer.
+/// fn run(rtc: &mut Rtc, socket: &std::net::UdpSocket) -> Result<(), Box<dyn std::error::Error>> {
 /// let mut buf = vec![0; 2048];
 /// loop {
 ///     let deadline = match rtc.poll_output()? {
@@ -140,7 +138,7 @@ struct Created {
 ///     };
 ///     rtc.handle_input(input)?;
 /// }
-/// # }
+/// }
 /// ```
 #[derive(Debug)]
 pub struct Rtc {

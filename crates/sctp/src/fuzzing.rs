@@ -6,6 +6,7 @@
 // compiled only for cargo-fuzz and tests, never into a library build,
 // and each assertion is the fuzzer's oracle, checking that the parsers'
 // own output round-trips. A failing one is a bug the fuzzer reports.
+#![cfg(any(test, fuzzing))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::chunk::{Chunk, forward_tsn_streams, i_forward_tsn_streams};

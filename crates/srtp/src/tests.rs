@@ -3,6 +3,8 @@
 // Test code: an unwrap or panic here fails a test on purpose; none of it
 // is compiled outside `cargo test`, so no network input reaches it.
 
+#![cfg(test)]
+
 use proptest::prelude::*;
 
 use crate::crypto::{AesCmHmac, AesGcm, Transform};

@@ -37,7 +37,7 @@
 //!
 //! let server = "192.0.2.1:3478".parse()?;
 //! let mut client = TurnClient::new(Instant::now(), &mut rand::rng(), TurnConfig::new(server, "user", "pass"));
-//! let t = client.poll_transmit().expect("the Allocate request");
+//! let t = client.poll_transmit().ok_or("no Allocate request")?;
 //! assert_eq!(t.destination, server);
 //! assert_eq!(Message::parse(t.contents)?.method(), Method::ALLOCATE);
 //! // Send it, feed the answers to `handle_receive`, drain `poll_event`
