@@ -82,6 +82,115 @@
 //! The presets are [`NatConfig::full_cone`], [`NatConfig::restricted_cone`],
 //! [`NatConfig::port_restricted_cone`] and [`NatConfig::symmetric`].
 //!
+//! # Streams (TCP)
+//!
+//! Besides datagrams, endpoints can open TCP-like stream connections, so a
+//! peer behind a UDP-blocking firewall can reach a TURN server over TCP
+//! (RFC 8656 `?transport=tcp`). An endpoint asks with
+//! [`Endpoint::poll_stream`] ([`StreamCommand`]: connect, send, close) and
+//! hears back through [`Endpoint::handle_stream`] ([`StreamEvent`]: opened,
+//! data, closed). Both methods have default bodies, so UDP-only endpoints
+//! ignore streams. The simulator drains `poll_stream` right after
+//! `poll_transmit`, after every input and for endpoints touched through
+//! [`Sim::endpoint_mut`]. The model is deliberately simple:
+//!
+//! * **Reliable and in order.** TCP's retransmissions are assumed to work:
+//!   bytes arrive in order and without loss after the one-way *base latency*
+//!   of the path, the sum of the configured `latency` of every link crossed
+//!   (the client's uplink, each NAT's uplink on the way out, the server's
+//!   downlink, and [`Sim::set_path`] links between them), taken when the
+//!   connection is opened. Loss, jitter, duplication, reordering, MTU and
+//!   bandwidth apply to datagrams only; streams have no congestion control,
+//!   no segmentation and no flow control (a write arrives as one
+//!   [`StreamEvent::Data`], however large).
+//! * **Handshake.** The server's endpoint gets `Opened` when the SYN arrives
+//!   (one way after `Connect`); the client gets `Opened` one round trip after
+//!   `Connect`. Bytes the client writes before that wait and leave when it
+//!   opens.
+//! * **Routing** follows the datagram topology. A connection leaving through
+//!   a NAT gets a port from that NAT's TCP port space (separate from its UDP
+//!   mappings; a sequential counter over the NAT's
+//!   [`PortAllocation`] range, released when the connection ends), so the
+//!   server sees the outermost NAT's external address as `remote`. NAT
+//!   mapping and filtering behaviours, timeouts and hairpinning do not
+//!   apply to TCP. Hosts on the same private network connect directly.
+//! * **Refusal.** A connection to a NAT's address from outside (no port
+//!   forwarding), to an address nobody owns, or to a host with no endpoint
+//!   for the port is refused: the client gets [`StreamEvent::Closed`] one
+//!   round trip (over the links crossed so far) after `Connect`. Invalid
+//!   connects (port 0, a local address not the host's) and connects from a
+//!   host with TCP blocked are refused at once. A second `Connect` on a
+//!   (local, remote) pair already in use is ignored and counted as refused.
+//! * **Who accepts**: the same rule as datagrams, the endpoint on the
+//!   destination port, else the host's catch-all endpoint. There is no
+//!   separate listen step.
+//! * **Firewalls.** Blocking UDP ([`NatConfig::udp_blocked`],
+//!   [`Sim::set_udp_blocked`]) does not block TCP: that is the point.
+//!   [`Sim::set_tcp_blocked`] blocks TCP to and from one host (new
+//!   connections in both directions are refused; open ones stay open).
+//! * **Close** is a full close (no half-close): the closing side gets no
+//!   more events, the other gets `Closed` after the bytes already written;
+//!   what it writes meanwhile is discarded.
+//! * **Limits.** At most [`MAX_STREAMS`] connections at once (more are
+//!   refused) and [`MAX_STREAM_BYTES_IN_FLIGHT`] stream bytes in flight or
+//!   waiting to open; a write past that resets its connection (both sides get
+//!   `Closed`), because a reliable stream may not drop bytes and the API has
+//!   no back-pressure. Stream events do not count against
+//!   [`Sim::set_max_in_flight`].
+//! * [`Sim::stream_counters`] counts connects, accepts, refusals, closes,
+//!   resets and bytes; `Debug` output shows them. Stream events are not in
+//!   the trace.
+//!
+//! ```
+//! use std::net::{Ipv4Addr, SocketAddr};
+//! use std::time::{Duration, Instant};
+//! use rtcwire_netsim::{Datagram, Endpoint, NatConfig, Network, Sim, StreamCommand, StreamEvent};
+//!
+//! /// Issues queued commands; echoes what arrives if `echo`; keeps the events.
+//! #[derive(Default)]
+//! struct Tcp { commands: Vec<StreamCommand>, events: Vec<StreamEvent>, echo: bool }
+//! impl Endpoint for Tcp {
+//!     fn handle_datagram(&mut self, _now: Instant, _d: Datagram) {}
+//!     fn handle_timeout(&mut self, _now: Instant) {}
+//!     fn poll_transmit(&mut self, _now: Instant) -> Option<Datagram> { None }
+//!     fn poll_timeout(&self) -> Option<Instant> { None }
+//!     fn handle_stream(&mut self, _now: Instant, event: StreamEvent) {
+//!         if let (true, StreamEvent::Data { local, remote, bytes }) = (self.echo, &event) {
+//!             self.commands.push(StreamCommand::Send { local: *local, remote: *remote, bytes: bytes.clone() });
+//!         }
+//!         self.events.push(event);
+//!     }
+//!     fn poll_stream(&mut self, _now: Instant) -> Option<StreamCommand> {
+//!         (!self.commands.is_empty()).then(|| self.commands.remove(0))
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut sim = Sim::new(1);
+//! let firewall = sim.add_nat(Network::Internet, Ipv4Addr::new(203, 0, 113, 1), NatConfig::udp_blocked())?;
+//! let laptop = sim.add_host(firewall, Ipv4Addr::new(192, 168, 1, 2))?;
+//! let turn = sim.add_host(Network::Internet, Ipv4Addr::new(198, 51, 100, 1))?;
+//! let server = sim.add_endpoint_on_port(turn, 3478, Tcp { echo: true, ..Tcp::default() })?;
+//! let (local, remote): (SocketAddr, SocketAddr) = ("192.168.1.2:40000".parse()?, "198.51.100.1:3478".parse()?);
+//! let client = sim.add_endpoint(laptop, Tcp {
+//!     commands: vec![
+//!         StreamCommand::Connect { local, remote },
+//!         StreamCommand::Send { local, remote, bytes: b"allocate".to_vec() },
+//!     ],
+//!     ..Tcp::default()
+//! })?;
+//! sim.run_for(Duration::from_millis(10))?;
+//!
+//! let events = &sim.endpoint::<Tcp>(client).ok_or("no client")?.events;
+//! assert_eq!(events[0], StreamEvent::Opened { local, remote });
+//! assert_eq!(events[1], StreamEvent::Data { local, remote, bytes: b"allocate".to_vec() });
+//! // The server saw the firewall's address.
+//! let accepted = &sim.endpoint::<Tcp>(server).ok_or("no server")?.events[0];
+//! assert!(matches!(accepted, StreamEvent::Opened { remote, .. } if remote.ip() == Ipv4Addr::new(203, 0, 113, 1)));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Limits
 //!
 //! Memory is bounded: at most [`DEFAULT_MAX_IN_FLIGHT`] datagrams in flight
@@ -181,6 +290,7 @@ mod rng;
 mod seed;
 mod sim;
 mod stats;
+mod stream;
 
 pub use link::{GilbertElliott, LinkConfig};
 pub use nat::{
@@ -196,3 +306,4 @@ pub use sim::{
     MAX_TRANSMITS_PER_POLL, NatId, Network, Node, Sim, SimError,
 };
 pub use stats::{Counters, DropReason, Flow, TraceEvent, TraceKind};
+pub use stream::{MAX_STREAM_BYTES_IN_FLIGHT, MAX_STREAMS, StreamCommand, StreamCounters, StreamEvent};

@@ -75,7 +75,7 @@ impl Default for PortAllocation {
 }
 
 impl PortAllocation {
-    fn range(&self) -> (u16, u16) {
+    pub(crate) fn range(&self) -> (u16, u16) {
         let (first, last) = match *self {
             Self::Random { first, last }
             | Self::Sequential { first, last }

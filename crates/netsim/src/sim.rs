@@ -11,6 +11,11 @@ use crate::link::{LinkConfig, LinkDrop, LinkState, header_overhead};
 use crate::nat::{MappingChange, NatConfig, NatDrop, NatMapping, NatState};
 use crate::rng::Rng;
 use crate::stats::{Counters, DropReason, Flow, Trace, TraceEvent, TraceKind};
+use crate::stream::{StreamCommand, StreamCounters, StreamEvent};
+
+mod tcp;
+
+use tcp::{NatTcp, Side, Stream, StreamId, StreamInFlight, StreamKey};
 
 /// Default cap on datagrams in flight at once (see [`Sim::set_max_in_flight`]).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
@@ -18,7 +23,7 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
 /// [`Sim::set_step_limit`]).
 pub const DEFAULT_STEP_LIMIT: u64 = 10_000_000;
 /// Cap on datagrams taken from one endpoint's `poll_transmit` per input; the
-/// rest are taken at the next step.
+/// rest are taken at the next step. The same cap applies to `poll_stream`.
 pub const MAX_TRANSMITS_PER_POLL: usize = 10_000;
 
 /// A datagram on the simulated network.
@@ -44,9 +49,11 @@ impl Datagram {
 
 /// A sans-IO state machine the simulator can drive.
 ///
-/// The simulator calls `handle_datagram` or `handle_timeout` (one input at a
-/// time, with the virtual `now`), then drains `poll_transmit` until it
-/// returns `None`, and reads `poll_timeout` before every step.
+/// The simulator calls `handle_datagram`, `handle_stream` or `handle_timeout`
+/// (one input at a time, with the virtual `now`), then drains
+/// `poll_transmit` and then `poll_stream` until each returns `None`, and
+/// reads `poll_timeout` before every step. The stream methods have default
+/// bodies, so an endpoint that only speaks UDP implements neither.
 pub trait Endpoint: Any {
     /// A datagram arrived for one of this endpoint's addresses.
     fn handle_datagram(&mut self, now: Instant, datagram: Datagram);
@@ -58,6 +65,17 @@ pub trait Endpoint: Any {
     fn poll_transmit(&mut self, now: Instant) -> Option<Datagram>;
     /// When to call [`handle_timeout`](Self::handle_timeout) next.
     fn poll_timeout(&self) -> Option<Instant>;
+    /// Something happened on one of this endpoint's TCP connections (see
+    /// [`StreamEvent`]). The default ignores it.
+    fn handle_stream(&mut self, now: Instant, event: StreamEvent) {
+        let _ = (now, event);
+    }
+    /// A TCP command (connect, write, close); see [`StreamCommand`]. The
+    /// default has none.
+    fn poll_stream(&mut self, now: Instant) -> Option<StreamCommand> {
+        let _ = now;
+        None
+    }
 }
 
 /// Object-safe access to the concrete type behind a `dyn Endpoint`.
@@ -211,6 +229,7 @@ struct Host {
     up: LinkState,
     down: LinkState,
     block_udp: bool,
+    block_tcp: bool,
     counters: Counters,
     endpoints: Vec<EndpointId>,
 }
@@ -222,6 +241,7 @@ struct Nat {
     up: LinkState,
     down: LinkState,
     counters: Counters,
+    tcp: NatTcp,
 }
 
 struct EndpointSlot {
@@ -313,6 +333,16 @@ pub struct Sim {
     counters: Counters,
     trace: Trace,
     expired: Vec<MappingChange>,
+    /// Live stream connections, by number.
+    streams: BTreeMap<StreamId, Stream>,
+    /// Which connection and side each host's socket pair belongs to.
+    stream_keys: BTreeMap<StreamKey, (StreamId, Side)>,
+    /// Stream events on their way; shares `next_seq` with `queue`.
+    stream_queue: BinaryHeap<StreamInFlight>,
+    next_stream: StreamId,
+    /// Stream bytes in flight or waiting for their connection to open.
+    stream_bytes: usize,
+    stream_counters: StreamCounters,
 }
 
 impl Sim {
@@ -341,6 +371,12 @@ impl Sim {
             counters: Counters::default(),
             trace: Trace::default(),
             expired: Vec::new(),
+            streams: BTreeMap::new(),
+            stream_keys: BTreeMap::new(),
+            stream_queue: BinaryHeap::new(),
+            next_stream: 0,
+            stream_bytes: 0,
+            stream_counters: StreamCounters::default(),
         }
     }
 
@@ -417,6 +453,7 @@ impl Sim {
             up: LinkState::new(LinkConfig::perfect()),
             down: LinkState::new(LinkConfig::perfect()),
             counters: Counters::default(),
+            tcp: NatTcp::default(),
         });
         Ok(id)
     }
@@ -440,6 +477,7 @@ impl Sim {
             up: LinkState::new(LinkConfig::perfect()),
             down: LinkState::new(LinkConfig::perfect()),
             block_udp: false,
+            block_tcp: false,
             counters: Counters::default(),
             endpoints: Vec::new(),
         });
@@ -525,6 +563,7 @@ impl Sim {
     }
 
     /// Blocks (or unblocks) all UDP to and from a host, like a host firewall.
+    /// TCP still passes (see [`set_tcp_blocked`](Self::set_tcp_blocked)).
     pub fn set_udp_blocked(&mut self, host: HostId, blocked: bool) -> Result<(), SimError> {
         self.host_mut(host)?.block_udp = blocked;
         Ok(())
@@ -737,15 +776,26 @@ impl Sim {
 
     // ----- run controls ---------------------------------------------------
 
-    /// When the next event is due: the earliest datagram arrival or endpoint
-    /// timeout (never before `now`). `None` when nothing is pending.
+    /// When the next event is due: the earliest datagram arrival, stream
+    /// event or endpoint timeout (never before `now`). `None` when nothing is pending.
     #[must_use]
     pub fn next_event_time(&self) -> Option<Instant> {
-        let net = self.queue.peek().map(|e| e.at);
+        let net = self.next_network().map(|(at, _, _)| at);
         let timer = self.next_timer().map(|(at, _)| at);
         match (net, timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
+        }
+    }
+
+    /// The earliest datagram or stream event: (instant, sequence, is a
+    /// stream event).
+    fn next_network(&self) -> Option<(Instant, u64, bool)> {
+        let datagram = self.queue.peek().map(|e| (e.at, e.seq, false));
+        let stream = self.stream_queue.peek().map(|e| (e.at, e.seq, true));
+        match (datagram, stream) {
+            (Some(d), Some(s)) => Some(if (s.0, s.1) < (d.0, d.1) { s } else { d }),
+            (d, s) => d.or(s),
         }
     }
 
@@ -766,22 +816,28 @@ impl Sim {
         best
     }
 
-    /// Processes the next event (a datagram arrival or an endpoint timeout),
+    /// Processes the next event (a datagram arrival, a stream event or an
+    /// endpoint timeout),
     /// advancing the clock to it. Returns `false`, leaving the clock alone,
     /// when nothing is pending.
     pub fn step(&mut self) -> bool {
         self.flush_dirty();
-        let net = self.queue.peek().map(|e| e.at);
+        let net = self.next_network();
         let timer = self.next_timer();
         let take_net = match (net, timer) {
-            (Some(n), Some((t, _))) => n <= t,
+            (Some((n, _, _)), Some((t, _))) => n <= t,
             (Some(_), None) => true,
             (None, Some(_)) => false,
             (None, None) => return false,
         };
         self.steps += 1;
         if take_net {
-            if let Some(ev) = self.queue.pop() {
+            if net.is_some_and(|(_, _, stream)| stream) {
+                if let Some(ev) = self.stream_queue.pop() {
+                    self.now = self.now.max(ev.at);
+                    self.process_stream(ev.into_msg());
+                }
+            } else if let Some(ev) = self.queue.pop() {
                 self.now = self.now.max(ev.at);
                 self.process(ev.hop, ev.datagram);
             }
@@ -890,10 +946,26 @@ impl Sim {
             slot.dirty = false;
             let host = slot.host;
             let Some(datagram) = slot.inner.poll_transmit(now) else {
-                return;
+                break;
             };
             budget -= 1;
             self.transmit_from_host(host, datagram);
+        }
+        let mut budget = MAX_TRANSMITS_PER_POLL;
+        loop {
+            let Some(slot) = self.endpoints.get_mut(index) else {
+                return;
+            };
+            if budget == 0 {
+                slot.dirty = true;
+                return;
+            }
+            let host = slot.host;
+            let Some(command) = slot.inner.poll_stream(now) else {
+                return;
+            };
+            budget -= 1;
+            self.stream_command(index, host, command);
         }
     }
 
@@ -1162,16 +1234,10 @@ impl Sim {
         }
     }
 
-    fn deliver(&mut self, host: HostId, datagram: Datagram) {
-        let owner = Some(Node::Host(host));
-        let Some(h) = self.hosts.get(host.index()) else {
-            return;
-        };
-        if h.block_udp {
-            self.drop_datagram(owner, DropReason::Firewall, &datagram);
-            return;
-        }
-        let port = datagram.destination.port();
+    /// The endpoint that receives what arrives at `host` for `port`: the one
+    /// on that port, else the host's catch-all one.
+    fn receiver(&self, host: HostId, port: u16) -> Option<EndpointId> {
+        let h = self.hosts.get(host.index())?;
         let mut catch_all = None;
         let mut exact = None;
         for id in &h.endpoints {
@@ -1181,7 +1247,19 @@ impl Sim {
                 _ => {}
             }
         }
-        let Some(endpoint) = exact.or(catch_all) else {
+        exact.or(catch_all)
+    }
+
+    fn deliver(&mut self, host: HostId, datagram: Datagram) {
+        let owner = Some(Node::Host(host));
+        let Some(h) = self.hosts.get(host.index()) else {
+            return;
+        };
+        if h.block_udp {
+            self.drop_datagram(owner, DropReason::Firewall, &datagram);
+            return;
+        }
+        let Some(endpoint) = self.receiver(host, datagram.destination.port()) else {
             self.drop_datagram(owner, DropReason::NoEndpoint, &datagram);
             return;
         };
@@ -1212,11 +1290,20 @@ impl fmt::Debug for Sim {
             self.queue.len()
         )?;
         writeln!(f, "  total: {}", self.counters())?;
+        if self.stream_counters != StreamCounters::default() {
+            writeln!(
+                f,
+                "  streams: {} live, {} B in flight; {}",
+                self.streams.len(),
+                self.stream_bytes,
+                self.stream_counters
+            )?;
+        }
         for (i, n) in self.nats.iter().enumerate() {
             let c = &n.state.config;
             writeln!(
                 f,
-                "  {} [{}] {} in {}: mapping {:?}, filtering {:?}, hairpin {}, timeout {:?}{}, {} mappings; {}",
+                "  {} [{}] {} in {}: mapping {:?}, filtering {:?}, hairpin {}, timeout {:?}{}, {} mappings, {} TCP ports; {}",
                 NatId::from_index(i),
                 n.name,
                 n.state.external_ip,
@@ -1227,18 +1314,20 @@ impl fmt::Debug for Sim {
                 c.mapping_timeout,
                 if c.block_udp { ", UDP BLOCKED" } else { "" },
                 n.state.len(),
+                n.tcp.len(),
                 n.counters
             )?;
         }
         for (i, h) in self.hosts.iter().enumerate() {
             writeln!(
                 f,
-                "  {} [{}] {:?} in {}{}; {}",
+                "  {} [{}] {:?} in {}{}{}; {}",
                 HostId::from_index(i),
                 h.name,
                 h.addresses,
                 h.network,
                 if h.block_udp { ", UDP BLOCKED" } else { "" },
+                if h.block_tcp { ", TCP BLOCKED" } else { "" },
                 h.counters
             )?;
         }
