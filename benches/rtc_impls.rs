@@ -332,6 +332,8 @@ pub mod rtcwire {
                         seen.opened = true;
                     }
                     Output::Event(_) => {}
+                    // No TURN server: nothing asks for TCP.
+                    Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_) => {}
                     Output::Timeout(at) => return at,
                 }
             }

@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
@@ -65,24 +65,73 @@ pub const COTURN_PASSWORD: &str = "interop-secret";
 /// Realm of the coturn configuration.
 pub const COTURN_REALM: &str = "rtcwire.test";
 
-/// coturn's `turnserver`, running in the foreground on 127.0.0.1 with the
-/// repository's configuration; killed on drop.
+/// coturn on 127.0.0.1 with the repository's configuration (and extra
+/// lines, and TLS on a certificate generated here if asked), killed on drop.
 pub struct Coturn {
     child: Child,
-    /// The UDP (and TCP) port it listens on.
+    /// The UDP and TCP port it listens on.
     pub port: u16,
+    /// TLS listener and the client configuration that trusts its
+    /// certificate, when started with [`Coturn::start_tls`].
+    pub tls: Option<(u16, Arc<rustls::ClientConfig>)>,
     dir: TempDir,
 }
 
 impl Coturn {
-    /// Starts coturn on a free port.
+    /// coturn with the repository's configuration on a free port.
     pub fn start() -> Coturn {
+        Coturn::start_with(false, "")
+    }
+
+    /// coturn with a TLS listener too, on a certificate for `localhost`
+    /// generated here.
+    pub fn start_tls() -> Coturn {
+        Coturn::start_with(true, "")
+    }
+
+    /// coturn with `extra` configuration lines, and a TLS listener if
+    /// `tls`.
+    pub fn start_with(tls: bool, extra: &str) -> Coturn {
         require_tool("turnserver");
-        let dir = TempDir::new("coturn");
+        let dir = TempDir::new("coturn-turn");
         let port = free_udp_port();
         let base = include_str!("coturn/turnserver.conf");
+        let mut extra = extra.to_owned();
+        let mut tls_setup = None;
+        let base: String = if tls {
+            let certified =
+                rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("certificate");
+            let cert = dir.path().join("cert.pem");
+            let key = dir.path().join("key.pem");
+            std::fs::write(&cert, pem("CERTIFICATE", certified.cert.der())).expect("write certificate");
+            std::fs::write(&key, pem("PRIVATE KEY", &certified.signing_key.serialize_der()))
+                .expect("write key");
+            let tls_port = free_udp_port();
+            extra = format!(
+                "{extra}\ncert={}\npkey={}\ntls-listening-port={tls_port}\n",
+                cert.display(),
+                key.display()
+            );
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(certified.cert.der().clone()).expect("trust anchor");
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            tls_setup = Some((tls_port, Arc::new(config)));
+            // The shared configuration turns TLS off; this server needs it.
+            base.lines()
+                .filter(|l| *l != "no-tls")
+                .map(|l| format!("{l}\n"))
+                .collect()
+        } else {
+            base.to_owned()
+        };
         let conf = format!(
-            "{base}listening-port={port}\npidfile={pid}\nuserdb={db}\n",
+            "{base}{extra}\nlistening-port={port}\npidfile={pid}\nuserdb={db}\n",
             pid = dir.path().join("turnserver.pid").display(),
             db = dir.path().join("turndb").display(),
         );
@@ -97,7 +146,29 @@ impl Coturn {
             .stderr(log)
             .spawn()
             .expect("start turnserver");
-        Coturn { child, port, dir }
+        // Its TCP listeners accept once it is up (the UDP one at the same
+        // time): connecting to them is how to know.
+        for port in std::iter::once(port).chain(tls_setup.as_ref().map(|(p, _)| *p)) {
+            let deadline = Instant::now() + std::time::Duration::from_secs(10);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "coturn never listened on TCP port {port}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+        Coturn {
+            child,
+            port,
+            tls: tls_setup,
+            dir,
+        }
+    }
+
+    /// Its UDP/TCP address.
+    pub fn addr(&self) -> SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
     }
 
     /// coturn's log so far, for assertion messages.
@@ -111,6 +182,32 @@ impl Drop for Coturn {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// PEM for coturn (rcgen's `pem` feature is off in the workspace).
+pub fn pem(label: &str, der: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::new();
+    for chunk in der.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                b64.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 /// The repository's root folder.

@@ -187,6 +187,8 @@ impl Endpoint {
             match self.rtc.poll_output()? {
                 Output::Transmit(t) => self.send(&t),
                 Output::Event(e) => return Ok(Some(e)),
+                // The examples configure TURN over UDP only.
+                Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_) => {}
                 Output::Timeout(at) => {
                     self.timeout = at;
                     return Ok(None);

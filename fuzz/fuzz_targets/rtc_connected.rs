@@ -42,6 +42,8 @@ fn drain(rtc: &mut Rtc, out: &mut Vec<Transmit>, open: &mut Option<ChannelId>) -
             Ok(Output::Transmit(t)) => out.push(t),
             Ok(Output::Event(Event::ChannelOpen { id, .. })) => *open = Some(id),
             Ok(Output::Event(_)) => {}
+            // No TURN server: nothing asks for TCP.
+            Ok(Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_)) => {}
             Ok(Output::Timeout(at)) => return Some(at),
             Err(_) => return None,
         }

@@ -341,6 +341,9 @@ impl Session {
                     }
                 }
                 Ok(Output::Event(e)) => self.on_rtc_event(e),
+                Ok(Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_)) => {
+                    self.fail("asked for TCP, but no TURN server over TCP is configured")
+                }
                 Ok(Output::Timeout(at)) => {
                     self.timeout = at;
                     break;

@@ -5,137 +5,11 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rtcwire_interop::{COTURN_PASSWORD, COTURN_USER, TempDir, free_udp_port, require_tool};
+use rtcwire_interop::{COTURN_PASSWORD, COTURN_USER, Coturn as Server, free_udp_port, require_tool};
 use rtcwire_stun::TransactionConfig;
 use rtcwire_turn::{TurnClient, TurnConfig, TurnError, TurnEvent, TurnTransport};
-
-/// coturn with the repository's configuration and a few extra lines, killed
-/// on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    /// TLS listener and the client configuration that trusts its
-    /// certificate, when started with [`Server::start_tls`].
-    tls: Option<(u16, Arc<rustls::ClientConfig>)>,
-    dir: TempDir,
-}
-
-impl Server {
-    fn start(extra: &str) -> Server {
-        Server::start_with(extra, false)
-    }
-
-    /// coturn with a TLS listener too, on a certificate for `localhost`
-    /// generated here.
-    fn start_tls() -> Server {
-        Server::start_with("", true)
-    }
-
-    fn start_with(extra: &str, tls: bool) -> Server {
-        require_tool("turnserver");
-        let dir = TempDir::new("coturn-turn");
-        let port = free_udp_port();
-        let base = include_str!("../coturn/turnserver.conf");
-        let mut extra = extra.to_owned();
-        let mut tls_setup = None;
-        let base: String = if tls {
-            let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-            let cert = dir.path().join("cert.pem");
-            let key = dir.path().join("key.pem");
-            std::fs::write(&cert, pem("CERTIFICATE", certified.cert.der())).unwrap();
-            std::fs::write(&key, pem("PRIVATE KEY", &certified.signing_key.serialize_der())).unwrap();
-            let tls_port = free_udp_port();
-            extra = format!(
-                "{extra}\ncert={}\npkey={}\ntls-listening-port={tls_port}\n",
-                cert.display(),
-                key.display()
-            );
-            let mut roots = rustls::RootCertStore::empty();
-            roots.add(certified.cert.der().clone()).unwrap();
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            tls_setup = Some((tls_port, Arc::new(config)));
-            // The shared configuration turns TLS off; this server needs it.
-            base.lines()
-                .filter(|l| *l != "no-tls")
-                .map(|l| format!("{l}\n"))
-                .collect()
-        } else {
-            base.to_owned()
-        };
-        let conf = format!(
-            "{base}{extra}\nlistening-port={port}\npidfile={pid}\nuserdb={db}\n",
-            pid = dir.path().join("turnserver.pid").display(),
-            db = dir.path().join("turndb").display(),
-        );
-        let conf_path = dir.path().join("turnserver.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let log = std::fs::File::create(dir.path().join("turnserver.log")).unwrap();
-        let child = Command::new("turnserver")
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Server {
-            child,
-            port,
-            tls: tls_setup,
-            dir,
-        }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        ([127, 0, 0, 1], self.port).into()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("turnserver.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// PEM for coturn (rcgen's `pem` feature is off in the workspace).
-fn pem(label: &str, der: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::new();
-    for chunk in der.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                b64.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                b64.push('=');
-            }
-        }
-    }
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
 
 /// `turnutils_peer`: a UDP echo on 127.0.0.1, killed on drop.
 struct EchoPeer {
@@ -198,20 +72,9 @@ impl Link {
 
     /// Connects to coturn's TCP listener, retrying while it starts.
     fn tcp(server: SocketAddr) -> Link {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match TcpStream::connect(server) {
-                Ok(s) => {
-                    s.set_nodelay(true).unwrap();
-                    return Link::Tcp(s);
-                }
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(e) => panic!("connect to coturn over TCP: {e}"),
-            }
-        }
+        let s = TcpStream::connect(server).expect("connect to coturn over TCP");
+        s.set_nodelay(true).unwrap();
+        Link::Tcp(s)
     }
 }
 
@@ -315,7 +178,7 @@ fn relay_round_trip(transport: TurnTransport) {
     let server = if transport == TurnTransport::Tls {
         Server::start_tls()
     } else {
-        Server::start("")
+        Server::start_with(false, "")
     };
     let peer = EchoPeer::start();
     let (mut link, mut client) = match (transport, &server.tls) {
@@ -415,7 +278,7 @@ fn turn_over_tls_relays_to_an_echo_peer_by_send_indication_and_channel_data() {
 #[test]
 #[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
 fn turn_with_a_wrong_password_fails_saying_so() {
-    let server = Server::start("");
+    let server = Server::start_with(false, "");
     let mut link = Link::udp();
     let mut client = TurnClient::new(
         Instant::now(),
@@ -437,7 +300,7 @@ fn turn_refreshes_a_short_allocation_before_it_expires() {
     // raises short Refresh lifetimes to its 600 s minimum; the client
     // refreshes on the shorter of granted and requested lifetimes, halfway
     // through when under 2 minutes: every 4 s here.
-    let server = Server::start("max-allocate-lifetime=8");
+    let server = Server::start_with(false, "max-allocate-lifetime=8");
     let mut config = config(server.addr(), COTURN_PASSWORD);
     config.lifetime = Duration::from_secs(8);
     let (mut link, mut client, allocated) = allocate_udp(&server, config);
@@ -470,7 +333,7 @@ fn turn_refreshes_a_short_allocation_before_it_expires() {
 #[test]
 #[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
 fn turn_asking_an_ipv4_only_coturn_for_an_ipv6_relay_fails_with_440() {
-    let server = Server::start("");
+    let server = Server::start_with(false, "");
     let mut link = Link::udp();
     let mut config = config(server.addr(), COTURN_PASSWORD);
     config.address_family = Some(rtcwire_stun::AddressFamily::V6);
@@ -487,7 +350,7 @@ fn turn_asking_an_ipv4_only_coturn_for_an_ipv6_relay_fails_with_440() {
 #[test]
 #[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
 fn turn_with_dont_fragment_allocates_on_coturn() {
-    let server = Server::start("");
+    let server = Server::start_with(false, "");
     let mut link = Link::udp();
     let mut config = config(server.addr(), COTURN_PASSWORD);
     config.dont_fragment = true;
@@ -508,7 +371,7 @@ fn turn_rides_out_coturn_stale_nonces_while_refreshing() {
     // With nonces valid for 3 s, every refresh (each 4 s) meets a 438 Stale
     // Nonce first and is re-sent with the new nonce. `verbose` makes coturn
     // log each answer.
-    let server = Server::start("max-allocate-lifetime=8\nstale-nonce=3\nverbose");
+    let server = Server::start_with(false, "max-allocate-lifetime=8\nstale-nonce=3\nverbose");
     let mut config = config(server.addr(), COTURN_PASSWORD);
     config.lifetime = Duration::from_secs(8);
     let (mut link, mut client, allocated) = allocate_udp(&server, config);
@@ -537,7 +400,7 @@ fn turn_rides_out_coturn_stale_nonces_while_refreshing() {
 #[test]
 #[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
 fn turn_reports_coturn_alternate_server_redirect() {
-    let server = Server::start("alternate-server=127.0.0.1:3479");
+    let server = Server::start_with(false, "alternate-server=127.0.0.1:3479");
     let mut link = Link::udp();
     let mut client = TurnClient::new(
         Instant::now(),
@@ -560,7 +423,7 @@ fn turn_reports_coturn_alternate_server_redirect() {
 #[test]
 #[ignore = "needs coturn: scripts/test installs it and runs the interop tests"]
 fn turn_over_coturn_user_quota_fails_with_486() {
-    let server = Server::start("user-quota=1");
+    let server = Server::start_with(false, "user-quota=1");
     let allocate = |link: &mut Link| {
         let mut client = TurnClient::new(
             Instant::now(),
@@ -585,7 +448,7 @@ fn turn_keeps_permissions_and_channels_alive_past_their_lifetime() {
     // coturn's lifetimes shortened to 4 s, the client refreshing every 2 s:
     // after 9 s, data still flows both ways, by Send indication to one peer
     // and by ChannelData to another.
-    let server = Server::start("permission-lifetime=4\nchannel-lifetime=4");
+    let server = Server::start_with(false, "permission-lifetime=4\nchannel-lifetime=4");
     let (by_send, by_channel) = (EchoPeer::start(), EchoPeer::start());
     let mut config = config(server.addr(), COTURN_PASSWORD);
     config.permission_refresh = Duration::from_secs(2);

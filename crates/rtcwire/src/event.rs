@@ -25,6 +25,14 @@ pub enum Input<'a> {
     /// Time passed: the instant of the last [`Output::Timeout`], or any
     /// later one.
     Timeout(Instant),
+    /// The TCP connection [`Output::Connect`] asked for, to this address,
+    /// is established: bytes may be written to it.
+    Connected(Instant, SocketAddr),
+    /// Bytes read from the TCP connection to this address, as they came
+    /// (any split).
+    StreamReceive(Instant, SocketAddr, &'a [u8]),
+    /// The TCP connection to this address could not be made, or closed.
+    Disconnected(Instant, SocketAddr),
 }
 
 /// A datagram to send.
@@ -38,12 +46,30 @@ pub struct Transmit {
     pub contents: Vec<u8>,
 }
 
+/// Bytes for a TCP connection the peer connection asked for with
+/// [`Output::Connect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamTransmit {
+    /// The connection's remote address.
+    pub destination: SocketAddr,
+    /// The bytes, to write in order after those before.
+    pub contents: Vec<u8>,
+}
+
 /// What [`Rtc::poll_output`](crate::Rtc::poll_output) hands out; drain it
 /// until it returns `Timeout`.
 #[derive(Debug)]
 pub enum Output {
     /// Send this datagram.
     Transmit(Transmit),
+    /// Open a TCP connection to this address (a TURN server reached over
+    /// TCP or TLS), and answer with [`Input::Connected`] or
+    /// [`Input::Disconnected`]. Nothing is written to it before.
+    Connect(SocketAddr),
+    /// Write these bytes to the TCP connection to `destination`, in order.
+    StreamTransmit(StreamTransmit),
+    /// Close the TCP connection to this address.
+    Disconnect(SocketAddr),
     /// Something the application should know.
     Event(Event),
     /// Nothing more to do before this instant, unless a datagram arrives

@@ -45,7 +45,7 @@ mod stats;
 pub use error::RtcError;
 pub use event::{
     ChannelData, ChannelId, DtlsTransportState, Event, IceCandidate, IceConnectionState, IceGatheringState,
-    Input, Output, PeerConnectionState, Receive, SignalingState, Transmit,
+    Input, Output, PeerConnectionState, Receive, SignalingState, StreamTransmit, Transmit,
 };
 pub use jsep::{SdpType, SessionDescription};
 pub use relay::{IceServer, IceTransportPolicy};

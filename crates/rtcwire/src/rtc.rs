@@ -14,12 +14,12 @@ use rtcwire_sdp::Setup;
 use crate::RtcError;
 use crate::event::{
     ChannelData, ChannelId, DtlsTransportState, Event, IceCandidate, IceGatheringState, Input, Output,
-    PeerConnectionState, Receive, SignalingState, Transmit,
+    PeerConnectionState, Receive, SignalingState, StreamTransmit, Transmit,
 };
 use crate::jsep::{
     self, LocalParams, Remote, RemoteCandidate, SdpType, Section, SectionKind, SessionDescription,
 };
-use crate::relay::{IceServer, IceTransportPolicy, MAX_RELAYS, Relay, ServerUrl};
+use crate::relay::{IceServer, IceTransportPolicy, MAX_RELAYS, Relay, ServerUrl, StreamState};
 use crate::stats::{ChannelStats, MediaStats, RtcStats, TransportStats};
 
 /// DTLS record overhead with AES-GCM: 13 bytes of header, 8 of explicit
@@ -59,11 +59,16 @@ pub struct RtcConfig {
     /// session ids); `None` draws from the system. Keys never come from it.
     pub seed: Option<u64>,
     /// STUN and TURN servers (W3C `iceServers`), by IP address: STUN ones
-    /// join `ice.stun_servers`; each TURN one (UDP) allocates a relayed
-    /// address from the first host candidate's socket. At most 4 TURN.
+    /// join `ice.stun_servers`; each TURN one allocates a relayed address,
+    /// over UDP from the first host candidate's socket, over TCP and TLS
+    /// on a connection the caller opens when asked ([`Output::Connect`]).
+    /// At most 4 TURN.
     pub ice_servers: Vec<IceServer>,
     /// Which candidates ICE uses (W3C `iceTransportPolicy`).
     pub ice_transport_policy: IceTransportPolicy,
+    /// Trust anchors (and any other TLS settings) for `turns:` servers;
+    /// needed when one is configured.
+    pub tls_config: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for RtcConfig {
@@ -77,6 +82,7 @@ impl Default for RtcConfig {
             seed: None,
             ice_servers: Vec::new(),
             ice_transport_policy: IceTransportPolicy::All,
+            tls_config: None,
         }
     }
 }
@@ -127,6 +133,9 @@ struct Created {
 ///     let deadline = match rtc.poll_output()? {
 ///         Output::Transmit(t) => { socket.send_to(&t.contents, t.destination)?; continue; }
 ///         Output::Event(event) => { println!("{event:?}"); continue; }
+///         // Only with TURN over TCP or TLS: open, write, close the
+///         // caller's TCP connection to that server (see `Input::Connected`).
+///         Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_) => continue,
 ///         Output::Timeout(at) => at,
 ///     };
 ///     let wait = deadline.saturating_duration_since(Instant::now()).max(std::time::Duration::from_millis(1));
@@ -213,6 +222,14 @@ pub struct Rtc {
 
     // Outputs.
     transmits: VecDeque<Transmit>,
+    /// TCP connections to open, bytes for them, connections to close (TURN
+    /// over TCP and TLS). Bounded by the TURN clients' own queues.
+    stream_out: VecDeque<Output>,
+    /// Data the TURN clients received over TCP or TLS, to handle as
+    /// datagrams arriving on their relayed addresses: (relay, peer, data).
+    /// Drained after each stream input; the clients bound how much one
+    /// input yields.
+    relay_data: Vec<(usize, SocketAddr, Vec<u8>)>,
     events: VecDeque<Event>,
     stats: TransportStats,
     media: MediaStats,
@@ -244,17 +261,26 @@ impl Rtc {
                 match crate::relay::parse_url(url)? {
                     ServerUrl::Stun(address) if !relay_only => ice_config.stun_servers.push(address),
                     ServerUrl::Stun(_) => {}
-                    ServerUrl::TurnUdp(address) => {
+                    ServerUrl::Turn(address, transport) => {
                         if relays.len() >= MAX_RELAYS {
                             return Err(RtcError::Config("more than 4 TURN servers"));
+                        }
+                        let stream = transport != rtcwire_turn::TurnTransport::Udp;
+                        if stream
+                            && relays
+                                .iter()
+                                .any(|x: &Relay| x.stream.is_some() && x.client.server() == address)
+                        {
+                            return Err(RtcError::Config("two TCP or TLS TURN URLs with one address"));
                         }
                         relays.push(Relay::new(
                             now,
                             &mut rng,
                             address,
-                            &server.username,
-                            &server.credential,
-                        ));
+                            transport,
+                            server,
+                            config.tls_config.as_ref(),
+                        )?);
                     }
                 }
             }
@@ -264,6 +290,11 @@ impl Rtc {
         }
         let ice = IceAgent::new(ice_config, IceRole::Controlling);
         let session_id = rng.next_u64() >> 2;
+        let stream_out = relays
+            .iter()
+            .filter(|x| x.stream.is_some())
+            .map(|x| Output::Connect(x.client.server()))
+            .collect();
         Ok(Rtc {
             now,
             rng,
@@ -309,6 +340,8 @@ impl Rtc {
             pc_state: PeerConnectionState::New,
             closed: false,
             transmits: VecDeque::new(),
+            stream_out,
+            relay_data: Vec::new(),
             events: VecDeque::new(),
             stats: TransportStats::default(),
             media: MediaStats::default(),
@@ -330,7 +363,10 @@ impl Rtc {
         }
         // TURN runs on the first socket of the family.
         for relay in &mut self.relays {
-            if relay.base.is_none() && relay.client.server().is_ipv4() == address.is_ipv4() {
+            if relay.stream.is_none()
+                && relay.base.is_none()
+                && relay.client.server().is_ipv4() == address.is_ipv4()
+            {
                 relay.base = Some(address);
             }
         }
@@ -991,8 +1027,86 @@ impl Rtc {
                 self.advance(now);
                 self.handle_timeout();
             }
+            Input::Connected(now, remote) => {
+                self.advance(now);
+                if let Some(relay) = self.stream_relay(remote)
+                    && relay.stream == Some(StreamState::Connecting)
+                {
+                    relay.stream = Some(StreamState::Open);
+                }
+                self.pump_relays();
+            }
+            Input::StreamReceive(now, remote, bytes) => {
+                self.advance(now);
+                self.handle_stream_receive(remote, bytes);
+            }
+            Input::Disconnected(now, remote) => {
+                self.advance(now);
+                if let Some(relay) = self.stream_relay(remote)
+                    && relay.stream != Some(StreamState::Closed)
+                {
+                    relay.stream = Some(StreamState::Closed);
+                    // Over TCP the allocation lives as long as the
+                    // connection (RFC 8656 section 3.1).
+                    relay.client.close(now);
+                    if !relay.done {
+                        relay.done = true;
+                        self.events.push_back(Event::IceServerError {
+                            server: remote,
+                            reason: "the TCP connection to the TURN server closed".to_owned(),
+                        });
+                    }
+                }
+                self.pump_relays();
+                self.update_gathering();
+            }
         }
         Ok(())
+    }
+
+    /// The TURN client over TCP or TLS whose server is `remote`.
+    fn stream_relay(&mut self, remote: SocketAddr) -> Option<&mut Relay> {
+        self.relays
+            .iter_mut()
+            .find(|x| x.stream.is_some() && x.client.server() == remote)
+    }
+
+    /// Bytes from a TURN server's TCP connection: its answers, and data
+    /// relayed from peers, handled as datagrams on the relayed address.
+    fn handle_stream_receive(&mut self, remote: SocketAddr, bytes: &[u8]) {
+        self.stats.bytes_received += bytes.len() as u64;
+        if self.closed {
+            return;
+        }
+        let now = self.now;
+        let Some(i) = self
+            .relays
+            .iter()
+            .position(|x| x.stream == Some(StreamState::Open) && x.client.server() == remote)
+        else {
+            self.stats.dropped += 1;
+            return;
+        };
+        if self.relays[i].client.handle_stream(now, bytes).is_err() {
+            // The framing or TLS is lost: the client failed (its event
+            // says why) and the connection is useless.
+            self.relays[i].stream = Some(StreamState::Closed);
+            self.pump_relays();
+            self.stream_out.push_back(Output::Disconnect(remote));
+        } else {
+            self.pump_relays();
+        }
+        let relayed = self.relays[i].relayed;
+        for (_, peer, data) in std::mem::take(&mut self.relay_data) {
+            self.stats.packets_received += 1;
+            if let Some(destination) = relayed {
+                self.dispatch(Receive {
+                    source: peer,
+                    destination,
+                    contents: &data,
+                });
+            }
+        }
     }
 
     /// Whether this datagram belongs to this connection: a STUN request
@@ -1172,6 +1286,9 @@ impl Rtc {
         if let Some(t) = self.transmits.pop_front() {
             return Ok(Output::Transmit(t));
         }
+        if let Some(o) = self.stream_out.pop_front() {
+            return Ok(o);
+        }
         if self.ice_touched {
             self.ice_touched = false;
             self.pump_ice();
@@ -1180,6 +1297,9 @@ impl Rtc {
         self.pump_sctp();
         if let Some(t) = self.transmits.pop_front() {
             return Ok(Output::Transmit(t));
+        }
+        if let Some(o) = self.stream_out.pop_front() {
+            return Ok(o);
         }
         if let Some(e) = self.events.pop_front() {
             return Ok(Output::Event(e));
@@ -1570,23 +1690,38 @@ impl Rtc {
         let mut allocated = Vec::new();
         for i in 0..self.relays.len() {
             let relay = &mut self.relays[i];
-            if let Some(base) = relay.base {
-                while let Some(t) = relay.client.poll_transmit() {
-                    self.stats.packets_sent += 1;
-                    self.stats.bytes_sent += t.contents.len() as u64;
-                    self.transmits.push_back(Transmit {
-                        source: base,
-                        destination: t.destination,
-                        contents: t.contents.to_vec(),
-                    });
+            match (relay.stream, relay.base) {
+                (Some(StreamState::Open), _) => {
+                    while let Some(t) = relay.client.poll_transmit() {
+                        self.stats.bytes_sent += t.contents.len() as u64;
+                        self.stream_out.push_back(Output::StreamTransmit(StreamTransmit {
+                            destination: t.destination,
+                            contents: t.contents.to_vec(),
+                        }));
+                    }
                 }
+                (None, Some(base)) => {
+                    while let Some(t) = relay.client.poll_transmit() {
+                        self.stats.packets_sent += 1;
+                        self.stats.bytes_sent += t.contents.len() as u64;
+                        self.transmits.push_back(Transmit {
+                            source: base,
+                            destination: t.destination,
+                            contents: t.contents.to_vec(),
+                        });
+                    }
+                }
+                // Not connected (yet, or any more): the client keeps what
+                // it has to send, within its bounds.
+                _ => {}
             }
             while let Some(e) = relay.client.poll_event() {
                 match e {
                     rtcwire_turn::TurnEvent::Allocated { relayed, mapped, .. } => {
                         relay.relayed = Some(relayed);
-                        allocated.push((relayed, relay.client.server(), mapped));
+                        allocated.push((relayed, relay.client.server(), mapped, relay.local_preference()));
                     }
+                    rtcwire_turn::TurnEvent::Data { peer, data } => self.relay_data.push((i, peer, data)),
                     rtcwire_turn::TurnEvent::AllocationFailed(error) => {
                         relay.done = true;
                         let server = relay.client.server();
@@ -1605,12 +1740,12 @@ impl Rtc {
             self.update_gathering();
             return;
         }
-        for (relayed, server, mapped) in allocated {
+        for (relayed, server, mapped, preference) in allocated {
             // The mapped address is the related address (`raddr`) in SDP:
             // relay-only keeps it out, as it keeps the host addresses out
             // (the server's XOR-MAPPED-ADDRESS is the host's public address).
             let mapped = if self.relay_only { None } else { mapped };
-            let candidate = rtcwire_ice::Candidate::relayed(relayed, server, mapped, u16::MAX);
+            let candidate = rtcwire_ice::Candidate::relayed(relayed, server, mapped, preference);
             let _ = self.ice.add_local_candidate(self.now, candidate);
         }
         // Peers already known may use the new relays.
@@ -1770,6 +1905,13 @@ impl Rtc {
             relay.client.close(self.now);
         }
         self.pump_relays();
+        for relay in &mut self.relays {
+            if relay.stream.is_some_and(|s| s != StreamState::Closed) {
+                relay.stream = Some(StreamState::Closed);
+                self.stream_out
+                    .push_back(Output::Disconnect(relay.client.server()));
+            }
+        }
         self.closed = true;
         for (id, _) in std::mem::take(&mut self.channels) {
             self.push_event(Event::ChannelClosed(id));
@@ -1796,7 +1938,10 @@ mod tests {
         loop {
             match rtc.poll_output().unwrap() {
                 Output::Event(e) => v.push(e),
-                Output::Transmit(_) => {}
+                Output::Transmit(_)
+                | Output::StreamTransmit(_)
+                | Output::Connect(_)
+                | Output::Disconnect(_) => {}
                 Output::Timeout(_) => return v,
             }
         }
@@ -1864,5 +2009,78 @@ mod tests {
             .collect();
         assert_eq!(trickled.len(), 1, "{trickled:?}");
         assert!(trickled[0].contains("127.0.0.1 40003"));
+    }
+
+    /// Every output until `Timeout`.
+    fn outputs(rtc: &mut Rtc) -> Vec<Output> {
+        let mut v = Vec::new();
+        loop {
+            match rtc.poll_output().unwrap() {
+                Output::Timeout(_) => return v,
+                o => v.push(o),
+            }
+        }
+    }
+
+    #[test]
+    fn turn_over_tcp_asks_for_a_connection_and_writes_only_once_it_is_open() {
+        let now = rtcwire_netsim::Sim::new(1).now();
+        let server: SocketAddr = "192.0.2.1:3478".parse().unwrap();
+        let config = RtcConfig {
+            ice_servers: vec![IceServer::turn("turn:192.0.2.1?transport=tcp", "u", "p")],
+            ice_transport_policy: IceTransportPolicy::Relay,
+            ..RtcConfig::default()
+        };
+        let mut a = Rtc::new(config, now).unwrap();
+        a.add_local_candidate("127.0.0.1:40001".parse().unwrap()).unwrap();
+        let first = outputs(&mut a);
+        assert!(
+            matches!(first.as_slice(), [Output::Connect(s)] if *s == server),
+            "{first:?}"
+        );
+        a.handle_input(Input::Connected(now, server)).unwrap();
+        let written = outputs(&mut a);
+        let [Output::StreamTransmit(t)] = written.as_slice() else {
+            panic!("{written:?}");
+        };
+        assert_eq!(t.destination, server);
+        let request = rtcwire_stun::Message::parse(&t.contents).unwrap();
+        assert_eq!(request.method(), rtcwire_stun::Method::ALLOCATE);
+        // Bytes from elsewhere are not the server's.
+        let other: SocketAddr = "192.0.2.9:3478".parse().unwrap();
+        a.handle_input(Input::StreamReceive(now, other, &t.contents))
+            .unwrap();
+        assert!(outputs(&mut a).is_empty());
+        // The connection closes: the relay is gone, and gathering ends.
+        a.handle_input(Input::Disconnected(now, server)).unwrap();
+        let events = events(&mut a);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::IceServerError { server: s, .. } if *s == server)),
+            "{events:?}"
+        );
+        assert_eq!(a.ice_gathering_state(), IceGatheringState::Complete);
+    }
+
+    #[test]
+    fn turns_needs_trust_anchors_and_a_valid_name() {
+        let now = rtcwire_netsim::Sim::new(1).now();
+        let config = RtcConfig {
+            ice_servers: vec![IceServer::turn("turns:192.0.2.1", "u", "p")],
+            ..RtcConfig::default()
+        };
+        assert!(matches!(Rtc::new(config, now), Err(RtcError::Config(_))));
+        let twice = RtcConfig {
+            ice_servers: vec![IceServer {
+                urls: vec![
+                    "turn:192.0.2.1?transport=tcp".into(),
+                    "turn:192.0.2.1:3478?transport=tcp".into(),
+                ],
+                ..IceServer::turn("", "u", "p")
+            }],
+            ..RtcConfig::default()
+        };
+        assert!(matches!(Rtc::new(twice, now), Err(RtcError::Config(_))));
     }
 }

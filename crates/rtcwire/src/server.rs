@@ -219,6 +219,9 @@ impl Server {
             };
             match rtc.poll_output() {
                 Ok(Output::Transmit(t)) => return ServerOutput::Transmit(t),
+                // ICE-lite on a public address uses no TURN server, so no
+                // connection asks for TCP.
+                Ok(Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_)) => {}
                 Ok(Output::Event(e)) => {
                     if let Event::SelectedPairChange { local, remote } = e {
                         // Later datagrams of this pair (DTLS, SRTP) route by

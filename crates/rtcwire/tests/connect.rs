@@ -133,6 +133,9 @@ fn in_memory_connect_drains_finitely() {
             match rtc.poll_output().unwrap() {
                 Output::Transmit(t) => out.push(t),
                 Output::Event(e) => events.push(e),
+                other @ (Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_)) => {
+                    panic!("no TURN server, yet {other:?}")
+                }
                 Output::Timeout(at) => return at,
             }
         }

@@ -49,6 +49,9 @@ pub struct Peer {
     pub events: Vec<(Instant, Event)>,
     /// Events not yet looked at by the test's signalling.
     pub unread: VecDeque<Event>,
+    /// What the peer connection asked of its TCP connections (TURN over
+    /// TCP), for the simulator's streams.
+    streams: VecDeque<Output>,
     timeout: Option<Instant>,
 }
 
@@ -58,6 +61,7 @@ impl Peer {
             rtc,
             events: Vec::new(),
             unread: VecDeque::new(),
+            streams: VecDeque::new(),
             timeout: None,
         }
     }
@@ -118,6 +122,9 @@ impl Peer {
                 Output::Event(e) => {
                     self.events.push((now, e.clone()));
                     self.unread.push_back(e);
+                }
+                o @ (Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_)) => {
+                    self.streams.push_back(o);
                 }
                 Output::Timeout(at) => {
                     self.timeout = Some(at);
