@@ -28,9 +28,11 @@
 //!   in a later version.
 //! - **States and stats**: W3C connection, ICE, DTLS and signalling
 //!   states with events; [`Rtc::stats`].
-//! - **ICE servers**: [`RtcConfig::ice_servers`] with STUN and TURN (over
-//!   UDP) servers by IP address; [`IceTransportPolicy::Relay`] uses relay
-//!   candidates only and keeps the host's addresses out of the SDP.
+//! - **ICE servers**: [`RtcConfig::ice_servers`] with STUN and TURN
+//!   servers by IP address, TURN over UDP, TCP or TLS (on a TCP connection
+//!   the caller opens when asked: [`Output::Connect`]);
+//!   [`IceTransportPolicy::Relay`] uses relay candidates only and keeps the
+//!   host's addresses out of the SDP.
 //! - **Servers**: [`Server`] answers many peers on one socket as ICE-lite.
 #![forbid(unsafe_code)]
 

@@ -1,6 +1,6 @@
 //! Peer connections through a TURN relay on the simulated network: the
-//! test TURN server of `common::turn_server` on the internet, peers behind
-//! every pair of NAT behaviours. Run with `--nocapture` for the table that
+//! test TURN server of `common::turn_server` on the internet (over UDP, and
+//! over the simulator's TCP), peers behind every pair of NAT behaviours. Run with `--nocapture` for the table that
 //! README's "ICE across NATs" section shows.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -42,17 +42,19 @@ struct World {
 /// of latency on each access link. A has a data channel "chat"; nothing is
 /// negotiated yet.
 fn world(seed: u64, a: Placement, b: Placement, policy: IceTransportPolicy) -> World {
-    world_with(seed, a, b, policy, None)
+    world_with(seed, a, b, policy, None, false)
 }
 
 /// [`world`], with NAT mappings that last `nat_timeout` when idle (the
-/// netsim default is RFC 4787's minimum, 2 minutes).
+/// netsim default is RFC 4787's minimum, 2 minutes), and with `turn_tcp` the
+/// TURN server over TCP too (`turn:...?transport=tcp`).
 fn world_with(
     seed: u64,
     a: Placement,
     b: Placement,
     policy: IceTransportPolicy,
     nat_timeout: Option<Duration>,
+    turn_tcp: bool,
 ) -> World {
     let mut sim = Sim::new(seed);
     let stun = sim.add_host(Network::Internet, STUN_IP).unwrap();
@@ -85,6 +87,13 @@ fn world_with(
             IceServer::stun(&format!("stun:{STUN_IP}:3478")),
             IceServer::turn(&format!("turn:{TURN_IP}:{TURN_PORT}"), TURN_USER, TURN_PASSWORD),
         ];
+        if turn_tcp {
+            c.ice_servers.push(IceServer::turn(
+                &format!("turn:{TURN_IP}:{TURN_PORT}?transport=tcp"),
+                TURN_USER,
+                TURN_PASSWORD,
+            ));
+        }
         c.ice_transport_policy = policy;
         let mut rtc = Rtc::new(c, now).unwrap();
         rtc.add_local_candidate(SocketAddr::from((ip, 5000))).unwrap();
@@ -213,6 +222,15 @@ fn relayed_locally(p: &mut Peer) -> bool {
     selected_kinds(p).is_some_and(|(l, _)| l == CandidateKind::Relayed)
 }
 
+/// Whether `id`'s selected pair is relayed by an allocation made over TCP.
+fn relayed_over_tcp(w: &mut World, id: EndpointId) -> bool {
+    let tcp = w.turn().tcp_relayed_addresses();
+    peer(&mut w.sim, id)
+        .rtc
+        .selected_pair()
+        .is_some_and(|(local, _)| tcp.contains(&local))
+}
+
 /// `n` text messages each way; all arrive, in order.
 fn exchange(w: &mut World, n: usize) {
     let (ca, cb) = w.channel(Duration::from_secs(10));
@@ -270,6 +288,63 @@ fn two_symmetric_nats_connect_through_the_relay() {
 }
 
 #[test]
+fn a_peer_whose_udp_is_blocked_connects_through_turn_over_tcp() {
+    let seed = seed_from_env_or(73);
+    let _report = SeedReporter::new(seed);
+    let mut w = world_with(
+        seed,
+        Placement::UdpBlocked,
+        Placement::Symmetric,
+        IceTransportPolicy::All,
+        None,
+        true,
+    );
+    let a = w.a;
+    w.negotiate();
+    w.connect(Duration::from_secs(30));
+    assert!(w.connected(), "not connected\n{:?}", w.sim);
+    assert!(
+        relayed_over_tcp(&mut w, a),
+        "{:?}",
+        selected_kinds(peer(&mut w.sim, a))
+    );
+    exchange(&mut w, 50);
+    // One TCP connection: A's (B reaches the server over UDP and TCP, but
+    // only A's stream carries the session).
+    let streams = w.sim.stream_counters();
+    assert_eq!(streams.connects, 2, "{streams:?}");
+    assert!(streams.bytes_delivered > 50 * 40, "{streams:?}");
+}
+
+#[test]
+fn with_tcp_blocked_too_the_blocked_peer_fails() {
+    let seed = seed_from_env_or(74);
+    let _report = SeedReporter::new(seed);
+    let mut w = world_with(
+        seed,
+        Placement::UdpBlocked,
+        Placement::Public,
+        IceTransportPolicy::All,
+        None,
+        true,
+    );
+    let host = w.sim.endpoint_host(w.a).unwrap();
+    w.sim.set_tcp_blocked(host, true).unwrap();
+    let a = w.a;
+    w.negotiate();
+    w.connect(Duration::from_secs(60));
+    assert!(!w.connected());
+    assert!(w.failed_at().is_some(), "{:?}", w.sim);
+    // Its TCP connection was refused: the TURN server over TCP reported.
+    let errors = peer(&mut w.sim, a)
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, rtcwire::Event::IceServerError { .. }))
+        .count();
+    assert!(errors >= 1);
+}
+
+#[test]
 fn relay_policy_uses_only_the_relay_even_on_the_open_internet() {
     let seed = seed_from_env_or(71);
     let _report = SeedReporter::new(seed);
@@ -317,22 +392,26 @@ fn nat_matrix_with_a_turn_server() {
     let seed = seed_from_env_or(72);
     let _report = SeedReporter::new(seed);
     let mut table = format!(
-        "\nWith a STUN and a TURN server:\n\n| A \\ B | {} |\n|{}\n",
+        "\nWith a STUN server and a TURN server over UDP and TCP:\n\n| A \\ B | {} |\n|{}\n",
         Placement::ALL.map(Placement::name).join(" | "),
         "---|".repeat(Placement::ALL.len() + 1)
     );
     for a in Placement::ALL {
         table.push_str(&format!("| {} |", a.name()));
         for b in Placement::ALL {
-            let mut w = world(seed, a, b, IceTransportPolicy::All);
+            let mut w = world_with(seed, a, b, IceTransportPolicy::All, None, true);
             let (pa, pb) = (w.a, w.b);
             w.negotiate();
             w.connect(Duration::from_secs(60));
-            let blocked = a == Placement::UdpBlocked || b == Placement::UdpBlocked;
             let cell = if w.connected() {
                 let (l, r) = selected_kinds(peer(&mut w.sim, pa)).unwrap();
                 let t = w.connected_after();
-                format!(" {}/{} {} ms |", l.as_str(), r.as_str(), t.as_millis())
+                let tcp = if relayed_over_tcp(&mut w, pa) || relayed_over_tcp(&mut w, pb) {
+                    " (TCP)"
+                } else {
+                    ""
+                };
+                format!(" {}/{}{tcp} {} ms |", l.as_str(), r.as_str(), t.as_millis())
             } else {
                 let Some(t) = w.failed_at() else {
                     let ea = format!("{:?}", peer(&mut w.sim, pa).events);
@@ -344,8 +423,14 @@ fn nat_matrix_with_a_turn_server() {
                 };
                 format!(" failed {} s |", (t - w.start).as_secs())
             };
-            // A blocked side reaches no TURN server over UDP either.
-            assert_eq!(w.connected(), !blocked, "{a:?} x {b:?}: {cell}\n{:?}", w.sim);
+            // Every pair connects: a side whose UDP is blocked reaches the
+            // TURN server over TCP, and only that relay carries it.
+            assert!(w.connected(), "{a:?} x {b:?}: {cell}\n{:?}", w.sim);
+            for (placement, id) in [(a, pa), (b, pb)] {
+                if placement == Placement::UdpBlocked {
+                    assert!(relayed_over_tcp(&mut w, id), "{a:?} x {b:?}: {cell}");
+                }
+            }
             if w.connected() && !direct_possible(a, b) {
                 assert!(
                     relayed_locally(peer(&mut w.sim, pa)) || relayed_locally(peer(&mut w.sim, pb)),
@@ -371,6 +456,7 @@ fn twelve_minutes(seed: u64, nat_timeout: Duration) -> (Vec<SocketAddr>, Vec<Soc
         Placement::Symmetric,
         IceTransportPolicy::All,
         Some(nat_timeout),
+        false,
     );
     w.negotiate();
     w.connect(Duration::from_secs(30));

@@ -11,8 +11,8 @@
 
 pub mod turn_server;
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use rtcwire::{
     ChannelId, DtlsCertificate, Event, IceConnectionState, Input, Output, PeerConnectionState, Receive, Rtc,
     RtcConfig,
 };
-use rtcwire_netsim::{Datagram, Endpoint, EndpointId, Responder, Sim};
+use rtcwire_netsim::{Datagram, Endpoint, EndpointId, Responder, Sim, StreamCommand, StreamEvent};
 use rtcwire_stun::BindingResponder;
 
 /// Certificates are made once per test binary: key generation is the
@@ -52,6 +52,9 @@ pub struct Peer {
     /// What the peer connection asked of its TCP connections (TURN over
     /// TCP), for the simulator's streams.
     streams: VecDeque<Output>,
+    /// Open TCP connections: remote -> our address.
+    tcp: BTreeMap<SocketAddr, SocketAddr>,
+    tcp_connects: u16,
     timeout: Option<Instant>,
 }
 
@@ -62,6 +65,8 @@ impl Peer {
             events: Vec::new(),
             unread: VecDeque::new(),
             streams: VecDeque::new(),
+            tcp: BTreeMap::new(),
+            tcp_connects: 0,
             timeout: None,
         }
     }
@@ -155,6 +160,55 @@ impl Endpoint for Peer {
     }
     fn poll_timeout(&self) -> Option<Instant> {
         self.timeout
+    }
+    fn handle_stream(&mut self, now: Instant, event: StreamEvent) {
+        let input = match &event {
+            StreamEvent::Opened { local, remote } => {
+                self.tcp.insert(*remote, *local);
+                Input::Connected(now, *remote)
+            }
+            StreamEvent::Data { remote, bytes, .. } => Input::StreamReceive(now, *remote, bytes),
+            StreamEvent::Closed { remote, .. } => {
+                self.tcp.remove(remote);
+                Input::Disconnected(now, *remote)
+            }
+        };
+        self.rtc.handle_input(input).unwrap();
+    }
+    fn poll_stream(&mut self, _now: Instant) -> Option<StreamCommand> {
+        loop {
+            match self.streams.pop_front()? {
+                Output::Connect(remote) => {
+                    // The simulator puts in the host's address.
+                    self.tcp_connects += 1;
+                    let ip: IpAddr = if remote.is_ipv4() {
+                        Ipv4Addr::UNSPECIFIED.into()
+                    } else {
+                        Ipv6Addr::UNSPECIFIED.into()
+                    };
+                    let local = SocketAddr::new(ip, 40_000 + self.tcp_connects);
+                    return Some(StreamCommand::Connect { local, remote });
+                }
+                // The peer connection writes only once told it is open.
+                Output::StreamTransmit(t) => {
+                    let local = *self
+                        .tcp
+                        .get(&t.destination)
+                        .expect("bytes for a connection not open");
+                    return Some(StreamCommand::Send {
+                        local,
+                        remote: t.destination,
+                        bytes: t.contents,
+                    });
+                }
+                Output::Disconnect(remote) => {
+                    if let Some(local) = self.tcp.remove(&remote) {
+                        return Some(StreamCommand::Close { local, remote });
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 }
 

@@ -1,8 +1,8 @@
-//! A minimal sans-IO TURN server (RFC 8656, UDP only) as a simulator
-//! endpoint, for tests.
+//! A minimal sans-IO TURN server (RFC 8656; clients over UDP or TCP, the
+//! relay UDP) as a simulator endpoint, for tests.
 //!
-//! It listens on its host's port 3478 and on the relayed ports it hands
-//! out (add it with `Sim::add_endpoint`, which gives it every port of the
+//! It listens on its host's port 3478 (UDP and TCP, framed per RFC 8656
+//! section 12.5) and on the relayed ports it hands out (add it with `Sim::add_endpoint`, which gives it every port of the
 //! host). It does the long-term credential mechanism (401 with REALM and
 //! NONCE, then MESSAGE-INTEGRITY with MD5(user:realm:pass) on requests and
 //! on its answers), Allocate, Refresh, CreatePermission, ChannelBind, Send
@@ -11,11 +11,11 @@
 //! allowed, is dropped and counted. Expiry is checked when a datagram
 //! arrives; the server needs no timer.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use rtcwire_netsim::{Datagram, Endpoint};
+use rtcwire_netsim::{Datagram, Endpoint, StreamCommand, StreamEvent};
 use rtcwire_stun::{
     Attribute, AttributeType, ChannelData, Class, ErrorCode, IntegrityKey, MAX_CHANNEL, MIN_CHANNEL, Message,
     MessageBuilder, MessageType, Method, TransactionId,
@@ -50,6 +50,9 @@ pub struct TurnCounters {
 struct Allocation {
     /// The client's address as the server sees it (its NAT mapping).
     client: SocketAddr,
+    /// The client came over TCP: the allocation lives as long as the
+    /// connection.
+    tcp: bool,
     relayed: SocketAddr,
     /// The Allocate transaction, to answer its retransmissions alike.
     transaction: TransactionId,
@@ -80,6 +83,11 @@ pub struct TurnServer {
     next_port: u16,
     allocations: Vec<Allocation>,
     out: VecDeque<Datagram>,
+    /// Whether the message being handled came over TCP.
+    input_tcp: bool,
+    /// TCP clients and the bytes of their next frame.
+    connections: BTreeMap<SocketAddr, Vec<u8>>,
+    stream_out: VecDeque<StreamCommand>,
     pub counters: TurnCounters,
 }
 
@@ -91,6 +99,9 @@ impl TurnServer {
             next_port: FIRST_RELAYED_PORT,
             allocations: Vec::new(),
             out: VecDeque::new(),
+            input_tcp: false,
+            connections: BTreeMap::new(),
+            stream_out: VecDeque::new(),
             counters: TurnCounters::default(),
         }
     }
@@ -98,6 +109,15 @@ impl TurnServer {
     /// Relayed addresses currently allocated.
     pub fn relayed_addresses(&self) -> Vec<SocketAddr> {
         self.allocations.iter().map(|a| a.relayed).collect()
+    }
+
+    /// Relayed addresses allocated to clients that came over TCP.
+    pub fn tcp_relayed_addresses(&self) -> Vec<SocketAddr> {
+        self.allocations
+            .iter()
+            .filter(|a| a.tcp)
+            .map(|a| a.relayed)
+            .collect()
     }
 
     fn send(&mut self, source: SocketAddr, destination: SocketAddr, payload: Vec<u8>) {
@@ -108,7 +128,70 @@ impl TurnServer {
         });
     }
 
+    /// To a client, over its transport.
+    fn send_client(&mut self, client: SocketAddr, tcp: bool, payload: Vec<u8>) {
+        if tcp {
+            self.stream_out.push_back(StreamCommand::Send {
+                local: self.address,
+                remote: client,
+                bytes: payload,
+            });
+        } else {
+            self.send(self.address, client, payload);
+        }
+    }
+
+    /// Bytes from a TCP client: whole frames are handled as datagrams.
+    fn handle_client_stream(&mut self, now: Instant, client: SocketAddr, bytes: &[u8]) {
+        let Some(buffer) = self.connections.get_mut(&client) else {
+            self.counters.dropped += 1;
+            return;
+        };
+        buffer.extend_from_slice(bytes);
+        let mut buffer = std::mem::take(buffer);
+        let mut at = 0;
+        loop {
+            let rest = &buffer[at..];
+            let len = match rest.first() {
+                Some(0..=3) => rtcwire_stun::stream_message_len(rest),
+                Some(0x40..=0x4f) => ChannelData::stream_frame_len(rest),
+                Some(_) => {
+                    // Out of sync: a real server closes the connection.
+                    self.counters.dropped += 1;
+                    self.close_client(client);
+                    return;
+                }
+                None => None,
+            };
+            match len {
+                Some(len) if rest.len() >= len => {
+                    self.input_tcp = true;
+                    self.handle_client(now, client, &buffer[at..at + len]);
+                    self.input_tcp = false;
+                    at += len;
+                }
+                _ => break,
+            }
+        }
+        buffer.drain(..at);
+        if let Some(b) = self.connections.get_mut(&client) {
+            *b = buffer;
+        }
+    }
+
+    /// Ends a TCP client's connection and its allocation.
+    fn close_client(&mut self, client: SocketAddr) {
+        if self.connections.remove(&client).is_some() {
+            self.stream_out.push_back(StreamCommand::Close {
+                local: self.address,
+                remote: client,
+            });
+        }
+        self.allocations.retain(|a| !(a.tcp && a.client == client));
+    }
+
     fn handle_client(&mut self, now: Instant, client: SocketAddr, packet: &[u8]) {
+        let tcp = self.input_tcp;
         if rtcwire_stun::is_channel_data(packet) {
             let Ok(cd) = ChannelData::parse(packet) else {
                 self.counters.dropped += 1;
@@ -117,7 +200,7 @@ impl TurnServer {
             let peer = self
                 .allocations
                 .iter()
-                .find(|a| a.client == client)
+                .find(|a| a.client == client && a.tcp == tcp)
                 .and_then(|a| {
                     let (peer, until) = *a.channels.get(&cd.channel())?;
                     (until > now).then_some((a.relayed, peer))
@@ -157,10 +240,11 @@ impl TurnServer {
             self.counters.dropped += 1;
             return;
         };
+        let tcp = self.input_tcp;
         let relayed = self
             .allocations
             .iter()
-            .find(|a| a.client == client && a.permitted(now, peer.ip()))
+            .find(|a| a.client == client && a.tcp == tcp && a.permitted(now, peer.ip()))
             .map(|a| a.relayed);
         match relayed {
             Some(relayed) => {
@@ -215,15 +299,16 @@ impl TurnServer {
 
     fn reply(&mut self, client: SocketAddr, reply: Option<Vec<u8>>) {
         match reply {
-            Some(r) => self.send(self.address, client, r),
+            Some(r) => self.send_client(client, self.input_tcp, r),
             None => self.counters.dropped += 1,
         }
     }
 
     fn allocation(&mut self, client: SocketAddr) -> Result<&mut Allocation, ErrorCode<'static>> {
+        let tcp = self.input_tcp;
         self.allocations
             .iter_mut()
-            .find(|a| a.client == client)
+            .find(|a| a.client == client && a.tcp == tcp)
             .ok_or(ErrorCode::ALLOCATION_MISMATCH)
     }
 
@@ -233,7 +318,12 @@ impl TurnServer {
         client: SocketAddr,
         msg: &Message<'_>,
     ) -> Result<Vec<Attribute<'static>>, ErrorCode<'static>> {
-        if let Some(a) = self.allocations.iter().find(|a| a.client == client) {
+        let tcp = self.input_tcp;
+        if let Some(a) = self
+            .allocations
+            .iter()
+            .find(|a| a.client == client && a.tcp == tcp)
+        {
             // A retransmission gets the same answer; anything else is a
             // second allocation on one 5-tuple.
             if a.transaction != msg.transaction_id() {
@@ -260,6 +350,7 @@ impl TurnServer {
         let lifetime = requested_lifetime(msg).min(MAX_LIFETIME);
         self.allocations.push(Allocation {
             client,
+            tcp,
             relayed,
             transaction: msg.transaction_id(),
             lifetime,
@@ -284,7 +375,8 @@ impl TurnServer {
         let lifetime = requested_lifetime(msg).min(MAX_LIFETIME);
         if lifetime == 0 {
             self.allocation(client)?;
-            self.allocations.retain(|a| a.client != client);
+            let tcp = self.input_tcp;
+            self.allocations.retain(|a| a.client != client || a.tcp != tcp);
         } else {
             let a = self.allocation(client)?;
             a.lifetime = lifetime;
@@ -364,11 +456,12 @@ impl TurnServer {
             self.counters.dropped += 1;
             return;
         };
-        let client = a.client;
+        let (client, tcp) = (a.client, a.tcp);
         let framed = match a.channel_of(now, peer) {
+            // Padded to 4 bytes over TCP.
             Some(number) => ChannelData::new(number, payload).ok().and_then(|cd| {
-                let mut out = vec![0u8; cd.encoded_len(false)];
-                cd.encode(&mut out, false).ok()?;
+                let mut out = vec![0u8; cd.encoded_len(tcp)];
+                cd.encode(&mut out, tcp).ok()?;
                 self.counters.channel_data += 1;
                 Some(out)
             }),
@@ -386,7 +479,7 @@ impl TurnServer {
         match framed {
             Some(f) => {
                 self.counters.to_clients += 1;
-                self.send(self.address, client, f);
+                self.send_client(client, tcp, f);
             }
             None => self.counters.dropped += 1,
         }
@@ -448,5 +541,25 @@ impl Endpoint for TurnServer {
     }
     fn poll_timeout(&self) -> Option<Instant> {
         None
+    }
+    fn handle_stream(&mut self, now: Instant, event: StreamEvent) {
+        self.allocations.retain(|a| a.expires > now);
+        match event {
+            StreamEvent::Opened { local, remote } if local == self.address => {
+                self.connections.insert(remote, Vec::new());
+            }
+            StreamEvent::Opened { local, remote } => {
+                // Nobody listens on TCP on the relayed ports.
+                self.stream_out.push_back(StreamCommand::Close { local, remote });
+            }
+            StreamEvent::Data { remote, bytes, .. } => self.handle_client_stream(now, remote, &bytes),
+            StreamEvent::Closed { remote, .. } => {
+                self.connections.remove(&remote);
+                self.allocations.retain(|a| !(a.tcp && a.client == remote));
+            }
+        }
+    }
+    fn poll_stream(&mut self, _now: Instant) -> Option<StreamCommand> {
+        self.stream_out.pop_front()
     }
 }
