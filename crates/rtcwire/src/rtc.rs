@@ -1087,14 +1087,14 @@ impl Rtc {
             self.stats.dropped += 1;
             return;
         };
-        if self.relays[i].client.handle_stream(now, bytes).is_err() {
+        let failed = self.relays[i].client.handle_stream(now, bytes).is_err();
+        // After a failure this flushes the TLS alert, if any.
+        self.pump_relays();
+        if failed {
             // The framing or TLS is lost: the client failed (its event
-            // says why) and the connection is useless.
+            // said why) and the connection is useless.
             self.relays[i].stream = Some(StreamState::Closed);
-            self.pump_relays();
             self.stream_out.push_back(Output::Disconnect(remote));
-        } else {
-            self.pump_relays();
         }
         let relayed = self.relays[i].relayed;
         for (_, peer, data) in std::mem::take(&mut self.relay_data) {
@@ -2061,6 +2061,41 @@ mod tests {
             "{events:?}"
         );
         assert_eq!(a.ice_gathering_state(), IceGatheringState::Complete);
+    }
+
+    #[test]
+    fn a_turn_stream_out_of_sync_is_closed() {
+        let now = rtcwire_netsim::Sim::new(1).now();
+        let server: SocketAddr = "192.0.2.1:3478".parse().unwrap();
+        let config = RtcConfig {
+            ice_servers: vec![IceServer::turn("turn:192.0.2.1?transport=tcp", "u", "p")],
+            ..RtcConfig::default()
+        };
+        let mut a = Rtc::new(config, now).unwrap();
+        a.handle_input(Input::Connected(now, server)).unwrap();
+        outputs(&mut a);
+        // Neither STUN nor ChannelData: the framing is lost.
+        a.handle_input(Input::StreamReceive(now, server, &[0xff; 8]))
+            .unwrap();
+        let out = outputs(&mut a);
+        assert!(
+            out.iter()
+                .any(|o| matches!(o, Output::Disconnect(s) if *s == server)),
+            "{out:?}"
+        );
+        assert!(
+            out.iter()
+                .any(|o| matches!(o, Output::Event(Event::IceServerError { server: s, .. }) if *s == server)),
+            "{out:?}"
+        );
+        // Nothing more is written to it.
+        a.handle_input(Input::Timeout(now + Duration::from_secs(5)))
+            .unwrap();
+        assert!(
+            !outputs(&mut a)
+                .iter()
+                .any(|o| matches!(o, Output::StreamTransmit(_)))
+        );
     }
 
     #[test]
