@@ -7,7 +7,8 @@
 //! side by side, closing from either side, 100 MiB from Chromium to
 //! rtcwire next to the same transfer Chromium to Chromium, and both
 //! relay-only through coturn (`iceTransportPolicy: 'relay'`), which runs in
-//! the namespace too.
+//! the namespace too, with rtcwire reaching it over UDP and over TLS
+//! (`turns:`, on a TCP connection the test opens when rtcwire asks).
 //!
 //! Chromium must run in a loopback-only network namespace (INTEROP.md):
 //! each test creates one, then runs this very test binary again inside it
@@ -23,7 +24,8 @@
 //! the page reports what it receives as length and FNV-1a hash.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::Command;
 use std::sync::Mutex;
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
@@ -159,6 +161,8 @@ struct Session {
     rtc: Rtc,
     socket: UdpSocket,
     local: SocketAddr,
+    /// The TCP connection rtcwire asked for (TURN over TLS), non-blocking.
+    tcp: Option<TcpStream>,
     page: LinePeer,
     next_id: u64,
     /// Replies to commands nobody waits for (candidates): checked for errors.
@@ -232,6 +236,7 @@ impl Session {
             rtc,
             socket,
             local,
+            tcp: None,
             page,
             next_id: 1,
             unawaited: HashSet::new(),
@@ -341,9 +346,18 @@ impl Session {
                     }
                 }
                 Ok(Output::Event(e)) => self.on_rtc_event(e),
-                Ok(Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_)) => {
-                    self.fail("asked for TCP, but no TURN server over TCP is configured")
+                Ok(Output::Connect(server)) => {
+                    let tcp = TcpStream::connect(server)
+                        .unwrap_or_else(|e| self.fail(&format!("connect {server}: {e}")));
+                    tcp.set_nodelay(true).expect("nodelay");
+                    tcp.set_nonblocking(true).expect("nonblocking");
+                    self.tcp = Some(tcp);
+                    self.rtc
+                        .handle_input(Input::Connected(Instant::now(), server))
+                        .expect("connected");
                 }
+                Ok(Output::StreamTransmit(t)) => self.write_tcp(&t.contents),
+                Ok(Output::Disconnect(_)) => self.tcp = None,
                 Ok(Output::Timeout(at)) => {
                     self.timeout = at;
                     break;
@@ -357,6 +371,9 @@ impl Session {
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => self.fail("the driver exited"),
             }
+        }
+        if self.read_tcp() {
+            return;
         }
         let now = Instant::now();
         if now >= self.timeout {
@@ -387,6 +404,40 @@ impl Session {
                 ) => {}
             Err(e) => self.fail(&format!("recv_from: {e}")),
         }
+    }
+
+    /// Writes all of `bytes` to the TCP connection (non-blocking: loopback
+    /// rarely pushes back, and then only briefly).
+    fn write_tcp(&mut self, mut bytes: &[u8]) {
+        let Some(tcp) = &mut self.tcp else {
+            self.fail("bytes for a TCP connection rtcwire never asked for");
+        };
+        while !bytes.is_empty() {
+            match tcp.write(bytes) {
+                Ok(n) => bytes = &bytes[n..],
+                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::yield_now(),
+                Err(e) => panic!("TCP write: {e}"),
+            }
+        }
+    }
+
+    /// Hands what the TCP connection has to rtcwire; whether there was any.
+    fn read_tcp(&mut self) -> bool {
+        let Some(tcp) = &mut self.tcp else {
+            return false;
+        };
+        let remote = tcp.peer_addr().expect("peer address");
+        let input = match tcp.read(&mut self.buf) {
+            Ok(0) => {
+                self.tcp = None;
+                Input::Disconnected(Instant::now(), remote)
+            }
+            Ok(n) => Input::StreamReceive(Instant::now(), remote, &self.buf[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
+            Err(e) => panic!("TCP read: {e}"),
+        };
+        self.rtc.handle_input(input).expect("stream input");
+        true
     }
 
     fn on_rtc_event(&mut self, e: Event) {
@@ -953,6 +1004,36 @@ fn chromium_relay_only_through_coturn_connects_to_rtcwire_and_exchanges_messages
     relayed_exchange(&mut s, main, &coturn);
     s.shutdown();
     drop(coturn);
+
+    // rtcwire reaches coturn over TLS (`turns:`), Chromium over UDP; Chromium
+    // offers with trickle.
+    let coturn = Coturn::start_tls();
+    let (tls_port, tls_config) = coturn.tls.clone().expect("TLS listener");
+    let mut turns = IceServer::turn(
+        &format!("turns:127.0.0.1:{tls_port}"),
+        COTURN_USER,
+        COTURN_PASSWORD,
+    );
+    turns.tls_server_name = Some("localhost".to_owned());
+    let url = format!("turn:127.0.0.1:{}?transport=udp", coturn.port);
+    let page_config = json!({
+        "iceServers": [{"urls": url, "username": COTURN_USER, "credential": COTURN_PASSWORD}],
+        "iceTransportPolicy": "relay",
+    });
+    let rtc_config = RtcConfig {
+        ice_servers: vec![turns],
+        ice_transport_policy: IceTransportPolicy::Relay,
+        tls_config: Some(tls_config),
+        ..RtcConfig::default()
+    };
+    let mut s = Session::start_with(true, false, Some(page_config), rtc_config);
+    s.trickle_sdp_candidates = true;
+    s.call(json!({"op": "channel", "label": "main"}));
+    s.chromium_offers(false);
+    let main = s.connected("relay chromium-offers trickle, rtcwire over turns:", None);
+    assert!(s.tcp.is_some(), "rtcwire's relay is not on its TLS connection");
+    relayed_exchange(&mut s, main, &coturn);
+    s.shutdown();
 }
 
 /// Messages for the relayed connection: 0 B to 64 KiB, text and binary.
