@@ -34,8 +34,9 @@ impl std::fmt::Display for PeerId {
 /// Settings of a [`Server`].
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Settings of every connection; `ice.lite` is forced on and the
-    /// certificate, if `None`, is generated once and shared.
+    /// Settings of every connection; `ice.lite` is forced on, `ice_servers`
+    /// must be empty, and the certificate, if `None`, is generated once and
+    /// shared.
     pub rtc: RtcConfig,
     /// The socket's address, as peers reach it: the one host candidate.
     pub address: SocketAddr,
@@ -86,6 +87,10 @@ pub struct Server {
 impl Server {
     /// A server; generates the shared certificate if the config has none.
     pub fn new(mut config: ServerConfig, now: Instant) -> Result<Server, RtcError> {
+        if !config.rtc.ice_servers.is_empty() {
+            // ICE-lite gathers nothing: its one candidate is the socket.
+            return Err(RtcError::Config("an ICE-lite server uses no STUN or TURN servers"));
+        }
         config.rtc.ice.lite = true;
         if config.rtc.certificate.is_none() {
             config.rtc.certificate = Some(Arc::new(DtlsCertificate::generate()?));
@@ -219,8 +224,8 @@ impl Server {
             };
             match rtc.poll_output() {
                 Ok(Output::Transmit(t)) => return ServerOutput::Transmit(t),
-                // ICE-lite on a public address uses no TURN server, so no
-                // connection asks for TCP.
+                // `Server::new` refuses ICE servers, so no connection asks
+                // for TCP.
                 Ok(Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_)) => {}
                 Ok(Output::Event(e)) => {
                     if let Event::SelectedPairChange { local, remote } = e {
