@@ -8,7 +8,9 @@
 //!
 //! The sender offers and the receiver answers, through the same signalling
 //! files as the `peer` example (`--timeout S` is the longest time without
-//! progress, default 30 s; `--bind ADDR` as for `peer`). The receiver
+//! progress, default 30 s; `--bind ADDR` and the STUN/TURN options
+//! `--ice-server URL`, `--username`, `--credential`, `--relay-only`,
+//! `--tls-ca`, `--tls-name` as for `peer`). The receiver
 //! writes `DIR/<name>`, checks its SHA-256 against the sender's and prints
 //! `OK`; either side exits non-zero on a mismatch. The protocol is in the
 //! library (`rtcwire_examples::file_transfer`).
@@ -19,8 +21,8 @@ use std::process::ExitCode;
 use rtcwire_examples::file_transfer;
 use rtcwire_examples::peer::PeerOptions;
 
-const USAGE: &str =
-    "usage: file_transfer send FILE|recv DIR --offer FILE --answer FILE [--timeout S] [--bind ADDR]...";
+const USAGE: &str = "usage: file_transfer send FILE|recv DIR --offer FILE --answer FILE [--timeout S] [--bind ADDR]... \
+     [--ice-server URL]... [--username U --credential C] [--relay-only] [--tls-ca FILE] [--tls-name NAME]";
 
 fn main() -> ExitCode {
     match run() {

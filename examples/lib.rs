@@ -2,8 +2,9 @@
 //! targets in this package's Cargo.toml.
 //!
 //! The programs share what is here, so each is only its own logic:
-//! - [`driver`]: an [`rtcwire::Rtc`] on `std::net::UdpSocket`s, driven by
-//!   one blocking loop (no async runtime);
+//! - [`driver`]: an [`rtcwire::Rtc`] on `std::net::UdpSocket`s (and the
+//!   TCP connections TURN over TCP and TLS asks for), driven by one
+//!   blocking loop (no async runtime);
 //! - [`signal`]: offer and answer exchanged through files (raw SDP text,
 //!   written atomically), as `interop/browser/driver.js signal-files` does;
 //! - [`peer`]: the `peer offer|answer` roles; [`file_transfer`]: send and

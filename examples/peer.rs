@@ -14,13 +14,27 @@
 //! hold the raw SDP, written atomically: `interop/browser/driver.js
 //! signal-files` (Chromium) can be either side. The logic is in the
 //! library (`rtcwire_examples::peer`).
+//!
+//! STUN and TURN servers, by IP address, e.g. relay-only through TURN over
+//! TCP, or over TLS with the server's CA certificate (PEM) and name:
+//!
+//! ```text
+//! peer answer ... --ice-server turn:198.51.100.7:3478?transport=tcp --username U --credential C --relay-only
+//! peer offer  ... --ice-server turns:198.51.100.7:5349 --username U --credential C --relay-only \
+//!                 --tls-ca ca.pem --tls-name turn.example.org
+//! ```
+//!
+//! `--ice-server` is repeatable (`stun:`, `turn:[?transport=udp|tcp]`,
+//! `turns:`); the credentials apply to every TURN URL. Each side writes its
+//! description once gathering is complete.
 
 use std::process::ExitCode;
 
 use rtcwire_examples::peer::{self, DEFAULT_MESSAGE, PeerOptions};
 
-const USAGE: &str =
-    "usage: peer offer|answer --offer FILE --answer FILE [--timeout S] [--bind ADDR]... [--message TEXT]";
+const USAGE: &str = "usage: peer offer|answer --offer FILE --answer FILE [--timeout S] [--bind ADDR]... \
+     [--ice-server URL]... [--username U --credential C] [--relay-only] [--tls-ca FILE] [--tls-name NAME] \
+     [--message TEXT]";
 
 fn main() -> ExitCode {
     match run() {

@@ -10,9 +10,13 @@
 //!   the answer, sends its message when the channel opens and succeeds as
 //!   soon as a message containing it comes back; it then closes.
 //!
-//! Candidates are added before the description is created and there is no
-//! STUN server, so each description carries every candidate and
-//! end-of-candidates: no trickle.
+//! Each side writes its description once gathering is complete, so it
+//! carries every candidate and end-of-candidates: no trickle. Without ICE
+//! servers that is at once; with STUN or TURN servers (`--ice-server`,
+//! e.g. relay-only through TURN over TCP or TLS, see
+//! [`PeerOptions::from_args`]) once every server answered. While a side
+//! waits for the other's file it keeps driving its connection (TURN
+//! allocations, TCP connections).
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -20,17 +24,20 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rtcwire::{
-    ChannelOptions, DtlsTransportState, Event, PeerConnectionState, RtcConfig, SessionDescription,
+    ChannelOptions, DtlsTransportState, Event, IceGatheringState, IceServer, IceTransportPolicy,
+    PeerConnectionState, RtcConfig, SessionDescription,
 };
 
 use crate::Error;
 use crate::driver::Endpoint;
-use crate::signal::{read_when_exists, write_atomic};
+use crate::signal::write_atomic;
 
 /// What the offerer sends unless told otherwise.
 pub const DEFAULT_MESSAGE: &str = "hello from rtcwire";
 /// Default for `--timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a side waiting for the other's file looks for it.
+const FILE_POLL: Duration = Duration::from_millis(50);
 
 /// Where the descriptions go, which sockets to use, how long to try.
 #[derive(Debug, Clone)]
@@ -43,7 +50,8 @@ pub struct PeerOptions {
     pub timeout: Duration,
     /// One UDP socket (and host candidate) per address.
     pub bind: Vec<SocketAddr>,
-    /// The connection's settings.
+    /// The connection's settings: ICE servers, transport policy and TLS
+    /// trust anchors included.
     pub config: RtcConfig,
     /// Prefix of the log lines on stderr; empty for none.
     pub log: String,
@@ -63,13 +71,27 @@ impl PeerOptions {
     }
 
     /// Parses `--offer FILE --answer FILE [--timeout S] [--bind ADDR]...`
-    /// and returns what it did not know (positional arguments and
-    /// other options) for the program.
+    /// `[--ice-server URL]... [--username U --credential C] [--relay-only]
+    /// [--tls-ca FILE] [--tls-name NAME]`, and returns what it did not
+    /// know (positional arguments and other options) for the program.
+    ///
+    /// - `--ice-server URL` (repeatable): `stun:IP:PORT`,
+    ///   `turn:IP:PORT[?transport=udp|tcp]` or `turns:IP:PORT` (TLS over
+    ///   TCP), by IP address; `--username U` and `--credential C` are the
+    ///   TURN servers' long-term credentials;
+    /// - `--relay-only`: gather and use relay candidates only;
+    /// - `--tls-ca FILE`: the PEM certificates `turns:` servers are checked
+    ///   against (required with `turns:`); `--tls-name NAME`: the name
+    ///   their certificates must carry, when not the URL's IP address.
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<(PeerOptions, Vec<String>), Error> {
         let mut offer = None;
         let mut answer = None;
         let mut timeout = DEFAULT_TIMEOUT;
         let mut bind = Vec::new();
+        let mut urls = Vec::new();
+        let (mut username, mut credential) = (None, None);
+        let mut relay_only = false;
+        let (mut tls_ca, mut tls_name) = (None, None);
         let mut rest = Vec::new();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -92,6 +114,12 @@ impl PeerOptions {
                             .map_err(|_| format!("--bind {v}: not an address like 127.0.0.1:0"))?,
                     );
                 }
+                "--ice-server" => urls.push(value("--ice-server")?),
+                "--username" => username = Some(value("--username")?),
+                "--credential" => credential = Some(value("--credential")?),
+                "--relay-only" => relay_only = true,
+                "--tls-ca" => tls_ca = Some(PathBuf::from(value("--tls-ca")?)),
+                "--tls-name" => tls_name = Some(value("--tls-name")?),
                 _ => rest.push(arg),
             }
         }
@@ -103,6 +131,41 @@ impl PeerOptions {
         if !bind.is_empty() {
             options.bind = bind;
         }
+        let mut turns = false;
+        for url in urls {
+            let server = if url.starts_with("stun:") {
+                IceServer::stun(&url)
+            } else if url.starts_with("turn:") || url.starts_with("turns:") {
+                let (Some(username), Some(credential)) = (&username, &credential) else {
+                    return Err(format!("--ice-server {url} needs --username and --credential").into());
+                };
+                let mut server = IceServer::turn(&url, username, credential);
+                if url.starts_with("turns:") {
+                    turns = true;
+                    server.tls_server_name.clone_from(&tls_name);
+                }
+                server
+            } else {
+                return Err(format!("--ice-server {url}: not a stun:, turn: or turns: URL").into());
+            };
+            options.config.ice_servers.push(server);
+        }
+        if relay_only {
+            if !options
+                .config
+                .ice_servers
+                .iter()
+                .any(|s| s.urls.iter().any(|u| u.starts_with("turn")))
+            {
+                return Err("--relay-only needs a TURN server (--ice-server turn:... or turns:...)".into());
+            }
+            options.config.ice_transport_policy = IceTransportPolicy::Relay;
+        }
+        match tls_ca {
+            Some(ca) => options.config.tls_config = Some(crate::tls::client_config_trusting(&ca)?),
+            None if turns => return Err("a turns: server needs --tls-ca FILE (PEM) to check it".into()),
+            None => {}
+        }
         Ok((options, rest))
     }
 
@@ -113,6 +176,74 @@ impl PeerOptions {
     }
 }
 
+/// Drives `ep` until gathering is complete (at once without ICE servers),
+/// so that the description carries every candidate.
+fn gather(options: &PeerOptions, ep: &mut Endpoint, deadline: Instant) -> Result<(), Error> {
+    loop {
+        // The events first, so that the log tells what came before.
+        if let Some(event) = ep.drain()? {
+            early_event(options, &event)?;
+            continue;
+        }
+        if ep.rtc.ice_gathering_state() == IceGatheringState::Complete {
+            break;
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("gathering not complete within {:?}", options.timeout).into());
+        }
+        if let Some(event) = ep.poll(deadline)? {
+            early_event(options, &event)?;
+        }
+    }
+    for e in ep.stream_errors() {
+        options.log(e);
+    }
+    Ok(())
+}
+
+/// Drives `ep` (TURN allocations, TCP connections) until `path` exists,
+/// then reads it; fails at `deadline`.
+fn wait_for_file(
+    options: &PeerOptions,
+    ep: &mut Endpoint,
+    path: &Path,
+    deadline: Instant,
+) -> Result<String, Error> {
+    loop {
+        match std::fs::read_to_string(path) {
+            Ok(text) => return Ok(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("read {}: {e}", path.display()).into()),
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(format!("timed out waiting for {}", path.display()).into());
+        }
+        // A file has no event: look again every FILE_POLL, meanwhile
+        // serving the connection.
+        let look_again = (now + FILE_POLL).min(deadline);
+        while Instant::now() < look_again {
+            if let Some(event) = ep.poll(look_again)? {
+                early_event(options, &event)?;
+            }
+        }
+    }
+}
+
+/// What happens before both descriptions are applied: gathering is
+/// logged, a failure or close ends the run.
+fn early_event(options: &PeerOptions, event: &Event) -> Result<(), Error> {
+    match event {
+        Event::IceGatheringStateChange(state) => options.log(&format!("gathering {state:?}")),
+        e => match ended(options, e) {
+            Some(Ok(why)) => return Err(format!("{why} before the descriptions were exchanged").into()),
+            Some(Err(e)) => return Err(e),
+            None => {}
+        },
+    }
+    Ok(())
+}
+
 /// Binds the sockets, reads the offer when it appears, writes the answer.
 pub(crate) fn start_answerer(options: &PeerOptions, deadline: Instant) -> Result<Endpoint, Error> {
     let mut ep = Endpoint::bind(options.config.clone(), &options.bind)?;
@@ -121,7 +252,11 @@ pub(crate) fn start_answerer(options: &PeerOptions, deadline: Instant) -> Result
         ep.local_addrs(),
         options.offer.display()
     ));
-    let offer = read_when_exists(&options.offer, deadline)?;
+    // Gathering before the offer is applied: a peer connection whose
+    // only candidates are relays still being allocated fails ICE at once
+    // when it learns the peer's candidates and their end.
+    gather(options, &mut ep, deadline)?;
+    let offer = wait_for_file(options, &mut ep, &options.offer, deadline)?;
     ep.rtc.set_remote_description(&SessionDescription::offer(offer))?;
     let answer = ep.rtc.create_answer()?;
     ep.rtc.set_local_description(&answer)?;
@@ -140,6 +275,7 @@ pub(crate) fn start_offerer(
 ) -> Result<(Endpoint, rtcwire::ChannelId), Error> {
     let mut ep = Endpoint::bind(options.config.clone(), &options.bind)?;
     let channel = ep.rtc.create_data_channel(label, ChannelOptions::default())?;
+    gather(options, &mut ep, deadline)?;
     let offer = ep.rtc.create_offer()?;
     ep.rtc.set_local_description(&offer)?;
     // An answer left from an earlier run would be taken for this one's.
@@ -152,7 +288,7 @@ pub(crate) fn start_offerer(
         options.offer.display(),
         options.answer.display()
     ));
-    let answer = read_when_exists(&options.answer, deadline)?;
+    let answer = wait_for_file(options, &mut ep, &options.answer, deadline)?;
     ep.rtc
         .set_remote_description(&SessionDescription::answer(answer))?;
     options.log("answer applied");

@@ -1,11 +1,14 @@
 //! TLS for the echo server's HTTPS and WSS, with rustls driven by hand
 //! over a tokio `TcpStream` (no tokio-rustls), and a self-signed
-//! certificate made by rcgen at start.
+//! certificate made by rcgen at start; and the client configuration the
+//! peers' `--tls-ca` makes for `turns:` servers.
 
 use std::io::{self, Read, Write};
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::ServerConnection;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -113,4 +116,24 @@ impl TlsStream {
         }
         Ok(())
     }
+}
+
+/// A client configuration that trusts the certificates in the PEM file
+/// `ca` (and nothing else): for `turns:` servers
+/// ([`rtcwire::RtcConfig::tls_config`]).
+pub fn client_config_trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).map_err(|e| format!("{}: {e}", ca.display()))? {
+        let cert = cert.map_err(|e| format!("{}: {e}", ca.display()))?;
+        roots.add(cert).map_err(|e| format!("{}: {e}", ca.display()))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("{}: no PEM certificate", ca.display()).into());
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    Ok(Arc::new(config))
 }

@@ -111,3 +111,77 @@ fn a_sha256_mismatch_fails_both_sides() {
     assert!(err.contains("sha256 mismatch"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn ice_server_options_configure_the_connection() {
+    use rtcwire::IceTransportPolicy;
+    let args = |extra: &[&str]| {
+        ["--offer", "o.sdp", "--answer", "a.sdp"]
+            .iter()
+            .chain(extra)
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (o, rest) = PeerOptions::from_args(args(&[
+        "--ice-server",
+        "stun:192.0.2.1:3478",
+        "--ice-server",
+        "turn:192.0.2.1:3478?transport=tcp",
+        "--username",
+        "u",
+        "--credential",
+        "c",
+        "--relay-only",
+        "--message",
+        "m",
+    ]))
+    .unwrap();
+    assert_eq!(rest, ["--message", "m"]);
+    let servers = &o.config.ice_servers;
+    assert_eq!(servers.len(), 2);
+    assert_eq!(servers[0].urls, ["stun:192.0.2.1:3478"]);
+    assert!(servers[0].username.is_empty());
+    assert_eq!(servers[1].urls, ["turn:192.0.2.1:3478?transport=tcp"]);
+    assert_eq!(
+        (servers[1].username.as_str(), servers[1].credential.as_str()),
+        ("u", "c")
+    );
+    assert_eq!(o.config.ice_transport_policy, IceTransportPolicy::Relay);
+    assert!(o.config.tls_config.is_none());
+
+    let (o, _) = PeerOptions::from_args(args(&[])).unwrap();
+    assert!(o.config.ice_servers.is_empty());
+    assert_eq!(o.config.ice_transport_policy, IceTransportPolicy::All);
+
+    for (extra, error) in [
+        (
+            &["--ice-server", "turn:192.0.2.1:3478"][..],
+            "--username and --credential",
+        ),
+        (&["--ice-server", "http://192.0.2.1"][..], "not a stun:"),
+        (&["--relay-only"][..], "needs a TURN server"),
+        (
+            &[
+                "--ice-server",
+                "turns:192.0.2.1:5349",
+                "--username",
+                "u",
+                "--credential",
+                "c",
+            ][..],
+            "--tls-ca",
+        ),
+    ] {
+        let e = PeerOptions::from_args(args(extra)).unwrap_err().to_string();
+        assert!(e.contains(error), "{extra:?}: {e}");
+    }
+    // --tls-ca reads PEM certificates; a file without one is an error.
+    let dir = scratch("tls-ca");
+    let not_pem = dir.join("ca.pem");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let e = PeerOptions::from_args(args(&["--tls-ca", not_pem.to_str().unwrap()]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no PEM certificate"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
