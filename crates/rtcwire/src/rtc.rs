@@ -405,14 +405,31 @@ impl Rtc {
     }
 
     /// The peer has no more candidates (RFC 8838). Before the remote
-    /// description it is held, as trickled candidates are.
+    /// description it is held, as trickled candidates are; and while a TURN
+    /// allocation is pending, since ICE would otherwise give up on pairs
+    /// its relay candidate has yet to form.
     pub fn end_of_remote_candidates(&mut self) {
-        if self.remote.is_none() && self.remote_offer.is_none() {
-            self.pending_end_of_candidates = true;
+        self.pending_end_of_candidates = true;
+        self.release_end_of_candidates();
+    }
+
+    /// Hands ICE the peer's end-of-candidates once it has the remote
+    /// description and every TURN server has answered.
+    fn release_end_of_candidates(&mut self) {
+        if !self.pending_end_of_candidates
+            || (self.remote.is_none() && self.remote_offer.is_none())
+            || self.relays_pending()
+        {
             return;
         }
+        self.pending_end_of_candidates = false;
         self.ice.end_of_remote_candidates(self.now);
         self.pump_ice();
+    }
+
+    /// Some TURN server has neither allocated nor failed yet.
+    fn relays_pending(&self) -> bool {
+        self.relays.iter().any(|x| !x.done && x.relayed.is_none())
     }
 
     fn give_remote_candidate(&mut self, c: RemoteCandidate) {
@@ -763,7 +780,11 @@ impl Rtc {
         for c in std::mem::take(&mut self.pending_remote_candidates) {
             self.give_remote_candidate(c);
         }
-        if std::mem::take(&mut self.pending_end_of_candidates) || remote.end_of_candidates {
+        if remote.end_of_candidates {
+            self.pending_end_of_candidates = true;
+        }
+        if self.pending_end_of_candidates && !self.relays_pending() {
+            self.pending_end_of_candidates = false;
             self.ice.end_of_remote_candidates(self.now);
         }
         Ok(())
@@ -1763,12 +1784,14 @@ impl Rtc {
     }
 
     /// Gathering is complete when ICE's is and every TURN server answered.
+    /// Also releases an end-of-candidates held for the TURN servers.
     fn update_gathering(&mut self) {
-        let relays_pending = self.relays.iter().any(|x| !x.done && x.relayed.is_none());
+        let relays_pending = self.relays_pending();
         if self.ice_gathered && !relays_pending && self.gathering != IceGatheringState::Complete {
             self.gathering = IceGatheringState::Complete;
             self.push_event(Event::IceGatheringStateChange(IceGatheringState::Complete));
         }
+        self.release_end_of_candidates();
     }
 
     fn push_transmit(&mut self, source: SocketAddr, destination: SocketAddr, contents: Vec<u8>) {
@@ -2096,6 +2119,30 @@ mod tests {
                 .iter()
                 .any(|o| matches!(o, Output::StreamTransmit(_)))
         );
+    }
+
+    #[test]
+    fn end_of_candidates_waits_for_a_pending_turn_allocation() {
+        let now = rtcwire_netsim::Sim::new(1).now();
+        let server: SocketAddr = "192.0.2.1:3478".parse().unwrap();
+        let mut b = Rtc::new(RtcConfig::default(), now).unwrap();
+        b.add_local_candidate("127.0.0.1:40002".parse().unwrap()).unwrap();
+        b.create_data_channel("x", ChannelOptions::default()).unwrap();
+        let offer = b.create_offer().unwrap();
+        let config = RtcConfig {
+            ice_servers: vec![IceServer::turn("turn:192.0.2.1?transport=tcp", "u", "p")],
+            ice_transport_policy: IceTransportPolicy::Relay,
+            ..RtcConfig::default()
+        };
+        let mut a = Rtc::new(config, now).unwrap();
+        a.set_remote_description(&offer).unwrap();
+        a.end_of_remote_candidates();
+        // Without a local candidate yet ICE has no pair, but the relay may
+        // still bring one: not failed.
+        assert_ne!(a.ice_connection_state(), IceConnectionState::Failed);
+        // The TURN server is unreachable: now nothing can come.
+        a.handle_input(Input::Disconnected(now, server)).unwrap();
+        assert_eq!(a.ice_connection_state(), IceConnectionState::Failed);
     }
 
     #[test]

@@ -89,7 +89,9 @@ impl Server {
     pub fn new(mut config: ServerConfig, now: Instant) -> Result<Server, RtcError> {
         if !config.rtc.ice_servers.is_empty() {
             // ICE-lite gathers nothing: its one candidate is the socket.
-            return Err(RtcError::Config("an ICE-lite server uses no STUN or TURN servers"));
+            return Err(RtcError::Config(
+                "an ICE-lite server uses no STUN or TURN servers",
+            ));
         }
         config.rtc.ice.lite = true;
         if config.rtc.certificate.is_none() {
