@@ -161,3 +161,11 @@ for name in sorted(os.listdir(SDP_CORPUS)):
     if name.endswith(".sdp"):
         with open(os.path.join(SDP_CORPUS, name), "rb") as f:
             write("sdp", name, f.read())
+
+# rtc_relay: options byte (bit 0 TCP, bit 1 genuine allocation, bit 2 remote
+# description), then operations; op 11 carries the genuine peer's traffic
+# through the harness's relay, so ICE, DTLS and SCTP run over TURN.
+write("rtc_relay", "udp_relayed_peer.bin", bytes([0x06] + [11, 0] * 24))
+write("rtc_relay", "tcp_relayed_peer.bin", bytes([0x07] + [11, 0] * 24))
+write("rtc_relay", "udp_allocation.bin", bytes([0x02, 0, 0, 0]))
+write("rtc_relay", "tcp_allocation_then_disconnect.bin", bytes([0x03, 0, 0, 11, 0, 11, 0]))
