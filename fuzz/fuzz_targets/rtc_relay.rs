@@ -60,10 +60,13 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use libfuzzer_sys::fuzz_target;
 use rtcwire::{
-    ChannelId, ChannelOptions, DtlsCertificate, Event, IceServer, IceTransportPolicy, Input, Output, Receive, Rtc,
-    RtcConfig,
+    ChannelId, ChannelOptions, DtlsCertificate, Event, IceServer, IceTransportPolicy, Input, Output, Receive,
+    Rtc, RtcConfig,
 };
 use rtcwire_stun::{
     Attribute, AttributeType, Class, ErrorCode, IntegrityKey, Message, MessageBuilder, MessageType, Method,
@@ -179,7 +182,11 @@ impl Harness {
                 Output::Transmit(t) => {
                     assert!(!self.tcp, "relay-only over TCP sends no datagram: {t:?}");
                     assert_eq!(t.source, host(), "a datagram not from the TURN client's socket");
-                    assert_eq!(t.destination, server(), "relay-only sends only to the TURN server");
+                    assert_eq!(
+                        t.destination,
+                        server(),
+                        "relay-only sends only to the TURN server"
+                    );
                     self.from_client(&t.contents);
                 }
                 Output::Connect(to) => {
@@ -266,14 +273,16 @@ impl Harness {
         let method = req.method();
         let signed = req.has_integrity();
         let class = if signed { Class::Success } else { Class::Error };
-        let mut b = MessageBuilder::new(&mut buf, MessageType::new(method, class), req.transaction_id()).ok()?;
+        let mut b =
+            MessageBuilder::new(&mut buf, MessageType::new(method, class), req.transaction_id()).ok()?;
         if !signed {
             b.add(&Attribute::ErrorCode(ErrorCode::UNAUTHENTICATED)).ok()?;
             b.add(&Attribute::Realm(REALM)).ok()?;
             b.add(&Attribute::Nonce("nonce")).ok()?;
         } else if method == Method::ALLOCATE {
             b.add(&Attribute::XorRelayedAddress(relayed())).ok()?;
-            b.add(&Attribute::XorMappedAddress(([198, 51, 100, 1], 4000).into())).ok()?;
+            b.add(&Attribute::XorMappedAddress(([198, 51, 100, 1], 4000).into()))
+                .ok()?;
             b.add(&Attribute::Lifetime(600)).ok()?;
         } else if method == Method::REFRESH {
             let lifetime = match req.get(AttributeType::LIFETIME) {
@@ -292,11 +301,7 @@ impl Harness {
                 self.channels.push((n, p));
             }
         }
-        if signed {
-            b.add_message_integrity(&self.key).ok()?;
-        }
-        b.add_fingerprint().ok()?;
-        let n = b.len();
+        let n = shared::stun::finish(b, &[], signed.then_some(&self.key))?;
         buf.truncate(n);
         Some(buf)
     }
@@ -304,9 +309,18 @@ impl Harness {
     /// A fuzz-shaped answer to the last request.
     fn respond(&self, error: Option<u8>, attrs: &[u8], sign: bool) -> Option<Vec<u8>> {
         let req = Message::parse(&self.last_request).ok()?;
-        let class = if error.is_some() { Class::Error } else { Class::Success };
+        let class = if error.is_some() {
+            Class::Error
+        } else {
+            Class::Success
+        };
         let mut buf = vec![0u8; 4096];
-        let mut b = MessageBuilder::new(&mut buf, MessageType::new(req.method(), class), req.transaction_id()).ok()?;
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            MessageType::new(req.method(), class),
+            req.transaction_id(),
+        )
+        .ok()?;
         if let Some(e) = error {
             const CODES: [u16; 12] = [401, 438, 437, 403, 500, 486, 508, 441, 420, 300, 400, 699];
             let code = CODES[usize::from(e) % CODES.len()];
@@ -316,18 +330,7 @@ impl Harness {
                 let _ = b.add(&Attribute::Nonce(if e & 0x40 != 0 { "nonce2" } else { "nonce" }));
             }
         }
-        let mut rest = attrs;
-        while rest.len() >= 3 {
-            let attr_type = AttributeType::new(u16::from_be_bytes([rest[0], rest[1]]));
-            let len = usize::from(rest[2]).min(rest.len() - 3);
-            let _ = b.add_raw(attr_type, &rest[3..3 + len]);
-            rest = &rest[3 + len..];
-        }
-        if sign {
-            b.add_message_integrity(&self.key).ok()?;
-        }
-        b.add_fingerprint().ok()?;
-        let n = b.len();
+        let n = shared::stun::finish(b, attrs, sign.then_some(&self.key))?;
         buf.truncate(n);
         Some(buf)
     }
@@ -382,7 +385,11 @@ fn frame_len(b: &[u8]) -> Option<usize> {
         return None;
     }
     let body = usize::from(u16::from_be_bytes([b[2], b[3]]));
-    let len = if is_channel_data(b) { (4 + body).next_multiple_of(4) } else { 20 + body };
+    let len = if is_channel_data(b) {
+        (4 + body).next_multiple_of(4)
+    } else {
+        20 + body
+    };
     (len <= b.len()).then_some(len)
 }
 
@@ -400,7 +407,8 @@ fn channel_data(number: u16, data: &[u8], pad: bool) -> Vec<u8> {
 fn data_indication(from: SocketAddr, data: &[u8]) -> Vec<u8> {
     let mut buf = vec![0u8; data.len() + 128];
     let id = TransactionId::new([7; 12]);
-    let Ok(mut b) = MessageBuilder::new(&mut buf, MessageType::new(Method::DATA, Class::Indication), id) else {
+    let Ok(mut b) = MessageBuilder::new(&mut buf, MessageType::new(Method::DATA, Class::Indication), id)
+    else {
         return Vec::new();
     };
     let _ = b.add(&Attribute::XorPeerAddress(from));

@@ -26,11 +26,12 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "shared/mod.rs"]
+mod shared;
+
 use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
-use rtcwire_stun::{
-    Attribute, AttributeType, Class, ErrorCode, IntegrityKey, Message, MessageBuilder, MessageType,
-};
+use rtcwire_stun::{Attribute, Class, ErrorCode, IntegrityKey, Message, MessageBuilder, MessageType};
 use rtcwire_turn::{
     MAX_CHANNELS, MAX_PERMISSIONS, MAX_QUEUED_EVENTS, MAX_QUEUED_TRANSMITS, MAX_STREAM_BUFFER, TurnClient,
     TurnConfig, TurnTransport,
@@ -91,24 +92,13 @@ impl Harness {
     fn respond(&self, class: Class, attrs: &[u8], sign: bool) -> Option<Vec<u8>> {
         let req = Message::parse(&self.last_request).ok()?;
         let mut buf = vec![0u8; 4096];
-        let mut b = MessageBuilder::new(
+        let b = MessageBuilder::new(
             &mut buf,
             MessageType::new(req.method(), class),
             req.transaction_id(),
         )
         .ok()?;
-        let mut rest = attrs;
-        while rest.len() >= 3 {
-            let attr_type = AttributeType::new(u16::from_be_bytes([rest[0], rest[1]]));
-            let len = usize::from(rest[2]).min(rest.len() - 3);
-            let _ = b.add_raw(attr_type, &rest[3..3 + len]);
-            rest = &rest[3 + len..];
-        }
-        if sign {
-            b.add_message_integrity(&self.key).ok()?;
-        }
-        b.add_fingerprint().ok()?;
-        let n = b.len();
+        let n = shared::stun::finish(b, attrs, sign.then_some(&self.key))?;
         buf.truncate(n);
         Some(buf)
     }
