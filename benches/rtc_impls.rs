@@ -108,6 +108,11 @@ pub trait Peer {
     /// Queues one message on the data channel; false when the send buffer
     /// is full (or the channel is not open here).
     fn try_send(&mut self, message: &[u8]) -> bool;
+    /// Takes back a datagram it wrote, once handed over (as an application
+    /// would after sending it), if its API reuses buffers.
+    fn recycle(&mut self, datagram: Self::Datagram) {
+        drop(datagram);
+    }
 }
 
 /// Two peer connections and the datagrams in flight between them.
@@ -169,6 +174,7 @@ impl<P: Peer> Net<P> {
                 moved = true;
                 self.datagrams += 1;
                 self.peers[side].receive(self.now, &d);
+                self.peers[1 - side].recycle(d);
                 self.drain(side);
             }
         }
@@ -296,6 +302,10 @@ pub mod rtcwire {
 
     impl Peer for Side {
         type Datagram = Transmit;
+
+        fn recycle(&mut self, d: Transmit) {
+            self.rtc.recycle(d.contents);
+        }
 
         fn receive(&mut self, now: Instant, d: &Transmit) {
             // What left sent from `source` arrives on right's `destination`.

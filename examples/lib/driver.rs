@@ -224,7 +224,12 @@ impl Endpoint {
     pub fn drain(&mut self) -> Result<Option<Event>, Error> {
         loop {
             match self.rtc.poll_output()? {
-                Output::Transmit(t) => self.send(&t),
+                Output::Transmit(t) => {
+                    self.send(&t);
+                    // The buffer carries a later datagram: no allocation
+                    // per datagram.
+                    self.rtc.recycle(t.contents);
+                }
                 Output::Event(e) => return Ok(Some(e)),
                 Output::Connect(server) => self.connect(server)?,
                 Output::StreamTransmit(t) => self.write(&t)?,

@@ -131,7 +131,11 @@ struct Created {
 /// let mut buf = vec![0; 2048];
 /// loop {
 ///     let deadline = match rtc.poll_output()? {
-///         Output::Transmit(t) => { socket.send_to(&t.contents, t.destination)?; continue; }
+///         Output::Transmit(t) => {
+///             socket.send_to(&t.contents, t.destination)?;
+///             rtc.recycle(t.contents); // optional: the buffer is reused
+///             continue;
+///         }
 ///         Output::Event(event) => { println!("{event:?}"); continue; }
 ///         // Only with TURN over TCP or TLS: open, write, close the
 ///         // caller's TCP connection to that server (see `Input::Connected`).
@@ -1297,6 +1301,16 @@ impl Rtc {
         if let Some(sctp) = &mut self.sctp {
             sctp.handle_timeout(now);
             self.pump_sctp();
+        }
+    }
+
+    /// Gives back a sent [`Transmit`]'s buffer: the data channels write
+    /// their next packets into it instead of a new allocation, so a caller
+    /// that recycles sends without allocating per datagram. Optional; at
+    /// most [`rtcwire_sctp::MAX_RECYCLED_BUFFERS`] are kept.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if let Some(sctp) = &mut self.sctp {
+            sctp.recycle(buf);
         }
     }
 

@@ -207,6 +207,13 @@ pub struct SctpStats {
 /// T2-shutdown expiries before the association is given up
 /// (Association.Max.Retrans, RFC 9260 section 16).
 const MAX_SHUTDOWN_RETRANSMITS: u32 = 10;
+/// Packet buffers an association keeps for reuse (see
+/// [`Association::recycle`]): more than one flush writes when the window
+/// opens, and at most ~80 kB held with a 1200-byte MTU.
+pub const MAX_RECYCLED_BUFFERS: usize = 64;
+/// Of those, what an association with no data of its own queued or in
+/// flight keeps: enough for its SACKs while it receives (~2.5 kB).
+pub const MAX_IDLE_RECYCLED_BUFFERS: usize = 2;
 
 /// A sans-IO SCTP association.
 #[derive(Debug)]
@@ -275,6 +282,9 @@ pub struct Association {
     last_now: Option<Instant>,
     // Outputs.
     transmits: VecDeque<Vec<u8>>,
+    /// Packet buffers given back ([`Association::recycle`]), at most
+    /// [`MAX_RECYCLED_BUFFERS`].
+    recycled: Vec<Vec<u8>>,
     events: VecDeque<SctpEvent>,
 }
 
@@ -344,6 +354,7 @@ impl Association {
             send_pending: false,
             last_now: None,
             transmits: VecDeque::new(),
+            recycled: Vec::new(),
             events: VecDeque::new(),
         };
         a.my_tag = a.random_nonzero();
@@ -825,6 +836,43 @@ impl Association {
                 self.send_reset_request(now);
             }
         }
+    }
+
+    /// Gives back a packet's buffer once the lower layer is done with it
+    /// (sent, or copied): the next data packets are written into such
+    /// buffers instead of new allocations. Keeps at most
+    /// [`MAX_RECYCLED_BUFFERS`]; any `Vec` will do.
+    ///
+    /// More than [`MAX_IDLE_RECYCLED_BUFFERS`] are kept only while data of
+    /// its own is queued or in flight.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if self.recycled.len() < self.recycled_cap() {
+            self.recycled.push(buf);
+        }
+    }
+
+    fn recycled_cap(&self) -> usize {
+        if self.queue.is_empty() {
+            MAX_IDLE_RECYCLED_BUFFERS
+        } else {
+            MAX_RECYCLED_BUFFERS
+        }
+    }
+
+    /// Packet buffers held for reuse.
+    pub fn recycled_buffers(&self) -> usize {
+        self.recycled.len()
+    }
+
+    /// A writer for the next data packet, in a recycled buffer if any.
+    fn data_writer(&mut self) -> PacketWriter {
+        let buf = self.recycled.pop().unwrap_or_default();
+        PacketWriter::with_buffer(
+            buf,
+            self.header(self.peer_tag),
+            self.config.mtu,
+            self.config.headroom,
+        )
     }
 
     /// The next packet to hand to DTLS.
@@ -1415,6 +1463,11 @@ impl Association {
     /// MTU-sized packets.
     fn flush(&mut self, now: Instant) {
         self.send_pending = false;
+        if self.recycled.len() > self.recycled_cap() {
+            // Sent all: the buffers of the transfer wait no more.
+            self.recycled.truncate(MAX_IDLE_RECYCLED_BUFFERS);
+            self.recycled.shrink_to_fit();
+        }
         if !self.transferring() {
             return;
         }
@@ -1423,7 +1476,7 @@ impl Association {
             self.send_reset_request(now);
             return;
         }
-        let mut writer = PacketWriter::new(self.header(self.peer_tag), self.config.mtu, self.config.headroom);
+        let mut writer = self.data_writer();
         if self.sack_due {
             let max_blocks = self.config.mtu.saturating_sub(COMMON_HEADER_LEN + 16 + 64) / 4;
             let gaps = self.receiver.gap_blocks(max_blocks);
@@ -1495,8 +1548,14 @@ impl Association {
                 if writer.is_empty() {
                     break;
                 }
-                let fresh =
-                    PacketWriter::new(self.header(self.peer_tag), self.config.mtu, self.config.headroom);
+                // (`data_writer`, written out: `o` borrows the queue.)
+                let buf = self.recycled.pop().unwrap_or_default();
+                let fresh = PacketWriter::with_buffer(
+                    buf,
+                    self.header(self.peer_tag),
+                    self.config.mtu,
+                    self.config.headroom,
+                );
                 let full = std::mem::replace(&mut writer, fresh);
                 self.transmits
                     .push_back(full.into_packet(self.send_zero_checksum));
@@ -1521,7 +1580,9 @@ impl Association {
         if ran_out && self.queue.flight() < window {
             self.cc.on_app_limited(self.queue.flight());
         }
-        if !writer.is_empty() {
+        if writer.is_empty() {
+            self.recycle(writer.into_buffer());
+        } else {
             self.transmits
                 .push_back(writer.into_packet(self.send_zero_checksum));
         }

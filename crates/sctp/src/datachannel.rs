@@ -369,6 +369,12 @@ impl DataChannels {
         self.assoc.poll_transmit()
     }
 
+    /// Gives back a packet's buffer for the next packets (see
+    /// [`Association::recycle`]).
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        self.assoc.recycle(buf);
+    }
+
     /// The next event.
     pub fn poll_event(&mut self) -> Option<ChannelEvent> {
         self.events.pop_front()

@@ -249,14 +249,27 @@ impl PacketWriter {
     /// A writer for packets of at most `mtu` bytes, starting one with
     /// `header`, `headroom` bytes into its buffer.
     pub(crate) fn new(header: CommonHeader, mtu: usize, headroom: usize) -> Self {
+        PacketWriter::with_buffer(Vec::new(), header, mtu, headroom)
+    }
+
+    /// [`PacketWriter::new`] in a buffer given back by the lower layer
+    /// (its contents are dropped, its allocation kept and grown if short).
+    pub(crate) fn with_buffer(mut buf: Vec<u8>, header: CommonHeader, mtu: usize, headroom: usize) -> Self {
         let tail = if headroom > 0 { TAILROOM } else { 0 };
+        buf.clear();
+        buf.reserve(headroom + mtu.min(1 << 16) + tail);
         let mut w = PacketWriter {
-            buf: Vec::with_capacity(headroom + mtu.min(1 << 16) + tail),
+            buf,
             mtu,
             base: headroom,
         };
         w.reset(header);
         w
+    }
+
+    /// The buffer, for another packet (when nothing was written).
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     /// Starts a new packet with `header`, keeping the buffer's allocation.

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use rtcwire_netsim::{
     Datagram, Endpoint, EndpointId, LinkConfig, Network, SeedReporter, Sim, seed_from_env_or,
 };
-use rtcwire_sctp::{Association, AssociationState, Error, SctpConfig, SctpEvent, SendOptions};
+use rtcwire_sctp::{
+    Association, AssociationState, Error, MAX_IDLE_RECYCLED_BUFFERS, MAX_RECYCLED_BUFFERS, SctpConfig,
+    SctpEvent, SendOptions,
+};
 
 struct Peer {
     assoc: Association,
@@ -308,6 +311,61 @@ fn connected_pair(now: Instant) -> (Association, Association) {
     assert_eq!(a.poll_event(), Some(SctpEvent::Connected));
     assert_eq!(b.poll_event(), Some(SctpEvent::Connected));
     (a, b)
+}
+
+#[test]
+fn recycled_packet_buffers_carry_the_next_packets_and_none_are_kept_idle() {
+    let now = Instant::now();
+    let (mut a, mut b) = connected_pair(now);
+    let message = vec![7u8; 200_000];
+    a.send(now, 1, 51, &message, false).unwrap();
+    let (mut packets, mut kept_max, mut drawn) = (0, 0, 0);
+    let mut events = Vec::new();
+    let mut now = now;
+    for _ in 0..10_000 {
+        let mut moved = false;
+        while let Some(p) = a.poll_transmit() {
+            packets += 1;
+            b.handle_receive(now, &p);
+            // Sent: the buffer goes back, as an application gives back a
+            // datagram it wrote to its socket.
+            a.recycle(p);
+            kept_max = kept_max.max(a.recycled_buffers());
+            moved = true;
+        }
+        while let Some(p) = b.poll_transmit() {
+            // A SACK opens the window: new packets go into kept buffers.
+            let kept = a.recycled_buffers();
+            a.handle_receive(now, &p);
+            if a.recycled_buffers() < kept {
+                drawn += 1;
+            }
+            moved = true;
+        }
+        if !moved {
+            let Some(t) = [a.poll_timeout(), b.poll_timeout()].into_iter().flatten().min() else {
+                break;
+            };
+            now = now.max(t);
+            a.handle_timeout(now);
+            b.handle_timeout(now);
+        }
+        while let Some(e) = b.poll_event() {
+            events.push(e);
+        }
+        if !moved && messages(&events).len() == 1 {
+            break;
+        }
+    }
+    assert_eq!(messages(&events), vec![(1, message)]);
+    assert!(packets > 150, "{packets} packets");
+    assert!(
+        kept_max > 0 && kept_max <= MAX_RECYCLED_BUFFERS,
+        "kept at most {kept_max}"
+    );
+    assert!(drawn > 10, "buffers drawn after {drawn} SACKs");
+    // All acknowledged: only a few kept (for SACKs while receiving).
+    assert!(a.recycled_buffers() <= MAX_IDLE_RECYCLED_BUFFERS);
 }
 
 #[test]
