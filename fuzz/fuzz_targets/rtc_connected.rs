@@ -6,7 +6,9 @@
 //! are delivered); otherwise a datagram follows (next byte = length, then
 //! the bytes) from the peer's address (`4`, `5`: with the first byte kept;
 //! `6`: as DTLS application data) or from a stranger (`7`). The connection
-//! must never panic, and what it keeps stays bounded.
+//! must never panic, and what it keeps stays bounded. Sent datagrams'
+//! buffers go back to their sender (`Rtc::recycle`), and so do the fuzz
+//! datagrams' (any size, any contents).
 #![no_main]
 
 use std::net::SocketAddr;
@@ -50,7 +52,8 @@ fn drain(rtc: &mut Rtc, out: &mut Vec<Transmit>, open: &mut Option<ChannelId>) -
     }
 }
 
-fn deliver(rtc: &mut Rtc, now: Instant, datagrams: Vec<Transmit>) {
+/// Hands `sender`'s datagrams to `rtc`, and their buffers back to `sender`.
+fn deliver(rtc: &mut Rtc, sender: &mut Rtc, now: Instant, datagrams: Vec<Transmit>) {
     for t in datagrams {
         let receive = Receive {
             source: t.source,
@@ -58,6 +61,7 @@ fn deliver(rtc: &mut Rtc, now: Instant, datagrams: Vec<Transmit>) {
             contents: &t.contents,
         };
         let _ = rtc.handle_input(Input::Receive(now, receive));
+        sender.recycle(t.contents);
     }
 }
 
@@ -94,8 +98,8 @@ fn connected(now: &mut Instant) -> Option<(Rtc, Rtc, ChannelId)> {
             let _ = a.handle_input(Input::Timeout(*now));
             let _ = b.handle_input(Input::Timeout(*now));
         }
-        deliver(&mut b, *now, to_b);
-        deliver(&mut a, *now, to_a);
+        deliver(&mut b, &mut a, *now, to_b);
+        deliver(&mut a, &mut b, *now, to_a);
     }
     None
 }
@@ -125,7 +129,7 @@ fuzz_target!(|data: &[u8]| {
             3 => {
                 let mut to_a = Vec::new();
                 let _ = drain(&mut b, &mut to_a, &mut ignored);
-                deliver(&mut a, now, to_a);
+                deliver(&mut a, &mut b, now, to_a);
             }
             op => {
                 let Some((&len, tail)) = rest.split_first() else {
@@ -148,12 +152,15 @@ fuzz_target!(|data: &[u8]| {
                     contents: &datagram,
                 };
                 let _ = a.handle_input(Input::Receive(now, receive));
+                a.recycle(std::mem::take(&mut datagram));
             }
         }
         let _ = drain(&mut a, &mut to_b, &mut ignored);
         // What the connection hands out is bounded by what it was given.
         assert!(to_b.len() < 100_000, "unbounded transmits");
-        to_b.clear();
+        for t in to_b.drain(..) {
+            a.recycle(t.contents);
+        }
     }
     let stats = a.stats();
     // The peer may open channels (the fuzzer can forge its packets), but
