@@ -639,6 +639,10 @@ impl IceAgent {
 
     /// The peer signalled `end-of-candidates` (RFC 8838 section 13): once
     /// every pair has failed, the agent fails instead of waiting for more.
+    /// The agent knows of its own STUN gathering only: a caller that adds
+    /// relayed candidates from TURN clients it runs should hold this until
+    /// they are added or have failed, as `rtcwire::Rtc` does, or a
+    /// relay-only agent with no pair yet fails at once.
     pub fn end_of_remote_candidates(&mut self, now: Instant) {
         self.remote_end_of_candidates = true;
         self.update_state(now);
