@@ -99,7 +99,9 @@ pub trait Peer {
     /// A datagram it wrote, as its API hands it out.
     type Datagram;
     /// Hands in one datagram that arrived at `now`.
-    fn receive(&mut self, now: Instant, datagram: &Self::Datagram);
+    /// Hands in one datagram that arrived at `now`, in a buffer it may
+    /// decrypt in place (as an application's receive buffer).
+    fn receive(&mut self, now: Instant, datagram: &mut Self::Datagram);
     /// Tells it `now` came.
     fn timeout(&mut self, now: Instant);
     /// Drains its output until it returns a timeout (returned): datagrams
@@ -170,10 +172,10 @@ impl<P: Peer> Net<P> {
         self.drain(0);
         let mut moved = false;
         for side in [1, 0] {
-            while let Some(d) = self.queues[side].pop_front() {
+            while let Some(mut d) = self.queues[side].pop_front() {
                 moved = true;
                 self.datagrams += 1;
-                self.peers[side].receive(self.now, &d);
+                self.peers[side].receive(self.now, &mut d);
                 self.peers[1 - side].recycle(d);
                 self.drain(side);
             }
@@ -281,8 +283,7 @@ impl<P: Peer> Net<P> {
 pub mod rtcwire {
     use super::*;
     use ::rtcwire::{
-        ChannelId, ChannelOptions, DtlsCertificate, Event, Input, Output, Receive, Rtc, RtcConfig, RtcError,
-        Transmit,
+        ChannelId, ChannelOptions, DtlsCertificate, Event, Input, Output, Rtc, RtcConfig, RtcError, Transmit,
     };
 
     /// A certificate for each side, made once.
@@ -307,18 +308,10 @@ pub mod rtcwire {
             self.rtc.recycle(d.contents);
         }
 
-        fn receive(&mut self, now: Instant, d: &Transmit) {
+        fn receive(&mut self, now: Instant, d: &mut Transmit) {
             // What left sent from `source` arrives on right's `destination`.
-            let input = Input::Receive(
-                now,
-                Receive {
-                    source: d.source,
-                    destination: d.destination,
-                    contents: &d.contents,
-                },
-            );
             self.rtc
-                .handle_input(input)
+                .handle_receive_in_place(now, d.source, d.destination, &mut d.contents)
                 .unwrap_or_else(|e| panic!("rtcwire receive: {e}"));
         }
 
@@ -448,7 +441,7 @@ pub mod str0m {
     impl Peer for Side {
         type Datagram = Transmit;
 
-        fn receive(&mut self, now: Instant, d: &Transmit) {
+        fn receive(&mut self, now: Instant, d: &mut Transmit) {
             let receive = Receive::new(Protocol::Udp, d.source, d.destination, &d.contents)
                 .unwrap_or_else(|e| panic!("str0m datagram: {e}"));
             self.rtc

@@ -8,7 +8,9 @@
 //! `6`: as DTLS application data) or from a stranger (`7`). The connection
 //! must never panic, and what it keeps stays bounded. Sent datagrams'
 //! buffers go back to their sender (`Rtc::recycle`), and so do the fuzz
-//! datagrams' (any size, any contents).
+//! datagrams' (any size, any contents). The genuine peer's datagrams and
+//! the forged application-data records go in through
+//! `handle_receive_in_place`.
 #![no_main]
 
 use std::net::SocketAddr;
@@ -52,15 +54,11 @@ fn drain(rtc: &mut Rtc, out: &mut Vec<Transmit>, open: &mut Option<ChannelId>) -
     }
 }
 
-/// Hands `sender`'s datagrams to `rtc`, and their buffers back to `sender`.
+/// Hands `sender`'s datagrams to `rtc` (decrypted in place), and their
+/// buffers back to `sender`.
 fn deliver(rtc: &mut Rtc, sender: &mut Rtc, now: Instant, datagrams: Vec<Transmit>) {
-    for t in datagrams {
-        let receive = Receive {
-            source: t.source,
-            destination: t.destination,
-            contents: &t.contents,
-        };
-        let _ = rtc.handle_input(Input::Receive(now, receive));
+    for mut t in datagrams {
+        let _ = rtc.handle_receive_in_place(now, t.source, t.destination, &mut t.contents);
         sender.recycle(t.contents);
     }
 }
@@ -146,12 +144,16 @@ fuzz_target!(|data: &[u8]| {
                 }
                 datagram.extend_from_slice(bytes);
                 let source = if op == 7 { addr("192.0.2.66:1234") } else { addr(B) };
-                let receive = Receive {
-                    source,
-                    destination: addr(A),
-                    contents: &datagram,
-                };
-                let _ = a.handle_input(Input::Receive(now, receive));
+                if op == 6 {
+                    let _ = a.handle_receive_in_place(now, source, addr(A), &mut datagram);
+                } else {
+                    let receive = Receive {
+                        source,
+                        destination: addr(A),
+                        contents: &datagram,
+                    };
+                    let _ = a.handle_input(Input::Receive(now, receive));
+                }
                 a.recycle(std::mem::take(&mut datagram));
             }
         }

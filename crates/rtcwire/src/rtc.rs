@@ -1041,6 +1041,48 @@ impl Rtc {
 
     // ------------------------------------------------------------- driving
 
+    /// [`Input::Receive`] for a datagram the caller lends mutably (its
+    /// receive buffer): data-channel traffic is then decrypted where it
+    /// lies instead of being copied out first, the one copy of the receive
+    /// path. Anything else is handled as [`handle_input`](Rtc::handle_input)
+    /// would. Afterwards `contents` holds unspecified bytes.
+    pub fn handle_receive_in_place(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &mut [u8],
+    ) -> Result<(), RtcError> {
+        let application_data = contents.first() == Some(&23)
+            && !self.closed
+            && self.selected == Some((destination, source))
+            && self.sctp.is_some();
+        if application_data && let Some(dtls) = &mut self.dtls {
+            let len = contents.len();
+            if let Some(plain) = dtls.open_application_data(contents) {
+                self.advance(now);
+                self.stats.packets_received += 1;
+                self.stats.bytes_received += len as u64;
+                if let Some(sctp) = &mut self.sctp {
+                    sctp.handle_receive(self.now, plain);
+                }
+                self.pump_sctp();
+                return Ok(());
+            }
+            // Not a lone application-data record of the current epoch
+            // (left as it was), or one that failed to authenticate (now
+            // garbled, and dropped below as it would have been).
+        }
+        self.handle_input(Input::Receive(
+            now,
+            Receive {
+                source,
+                destination,
+                contents,
+            },
+        ))
+    }
+
     /// Gives the connection a datagram or the passing of time.
     pub fn handle_input(&mut self, input: Input<'_>) -> Result<(), RtcError> {
         match input {
