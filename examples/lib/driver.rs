@@ -31,7 +31,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rtcwire::{Event, Input, Output, Receive, Rtc, RtcConfig, StreamTransmit, Transmit};
+use rtcwire::{Event, Input, Output, Rtc, RtcConfig, StreamTransmit, Transmit};
 
 use crate::Error;
 
@@ -202,12 +202,9 @@ impl Endpoint {
                 self.read_timeout = Some(step);
             }
             if let Some((n, source)) = recv(socket, &mut self.buf)? {
-                let receive = Receive {
-                    source,
-                    destination: *local,
-                    contents: &self.buf[..n],
-                };
-                self.rtc.handle_input(Input::Receive(Instant::now(), receive))?;
+                // Data-channel datagrams are decrypted in the buffer.
+                self.rtc
+                    .handle_receive_in_place(Instant::now(), source, *local, &mut self.buf[..n])?;
                 return Ok(None);
             }
         }
@@ -325,13 +322,9 @@ impl Endpoint {
         };
         match incoming {
             Incoming::Datagram(_, _, contents) if contents.is_empty() => {}
-            Incoming::Datagram(source, destination, contents) => {
-                let receive = Receive {
-                    source,
-                    destination,
-                    contents: &contents,
-                };
-                self.rtc.handle_input(Input::Receive(now, receive))?;
+            Incoming::Datagram(source, destination, mut contents) => {
+                self.rtc
+                    .handle_receive_in_place(now, source, destination, &mut contents)?;
             }
             Incoming::SocketStopped(local, e) => {
                 let channel = self.channel()?;
