@@ -132,14 +132,13 @@ fn drain(rtc: &mut Rtc, out: &mut Vec<Transmit>, events: &mut Vec<Event>) -> std
     );
 }
 
-/// Two `Rtc`s wired back to back in memory, every datagram delivered at
-/// once and time moved only to the next timeout: the handshake finishes,
-/// and every drain of `poll_output` ends (nothing loops forever).
-#[test]
-fn in_memory_connect_drains_finitely() {
-    let mut now = Sim::new(1).now();
-    let mut a = Rtc::new(config(1, 0), now).unwrap();
-    let mut b = Rtc::new(config(2, 1), now).unwrap();
+/// Two `Rtc`s (seeds `sa`, `sb`) at 10.0.0.1:5000 and 10.0.0.2:6000 that
+/// exchanged offer (A's, with a channel "chat") and answer, in memory, at
+/// the virtual instant returned.
+fn negotiated_pair(sim_seed: u64, sa: u64, sb: u64) -> (Rtc, Rtc, rtcwire::ChannelId, std::time::Instant) {
+    let now = Sim::new(sim_seed).now();
+    let mut a = Rtc::new(config(sa, 0), now).unwrap();
+    let mut b = Rtc::new(config(sb, 1), now).unwrap();
     a.add_local_candidate(addr("10.0.0.1:5000")).unwrap();
     b.add_local_candidate(addr("10.0.0.2:6000")).unwrap();
     let chat = a.create_data_channel("chat", ChannelOptions::default()).unwrap();
@@ -149,6 +148,15 @@ fn in_memory_connect_drains_finitely() {
     let answer = b.create_answer().unwrap();
     b.set_local_description(&answer).unwrap();
     a.set_remote_description(&answer).unwrap();
+    (a, b, chat, now)
+}
+
+/// Two `Rtc`s wired back to back in memory, every datagram delivered at
+/// once and time moved only to the next timeout: the handshake finishes,
+/// and every drain of `poll_output` ends (nothing loops forever).
+#[test]
+fn in_memory_connect_drains_finitely() {
+    let (mut a, mut b, chat, mut now) = negotiated_pair(1, 1, 2);
     let (mut ea, mut eb) = (Vec::new(), Vec::new());
     let mut rounds = 0;
     let open = |events: &[Event]| events.iter().any(|e| matches!(e, Event::ChannelOpen { .. }));
@@ -187,18 +195,7 @@ fn in_memory_connect_drains_finitely() {
 /// resends).
 #[test]
 fn in_place_receive_and_recycled_buffers_carry_messages_intact() {
-    let mut now = Sim::new(2).now();
-    let mut a = Rtc::new(config(3, 0), now).unwrap();
-    let mut b = Rtc::new(config(4, 1), now).unwrap();
-    a.add_local_candidate(addr("10.0.0.1:5000")).unwrap();
-    b.add_local_candidate(addr("10.0.0.2:6000")).unwrap();
-    let chat = a.create_data_channel("chat", ChannelOptions::default()).unwrap();
-    let offer = a.create_offer().unwrap();
-    a.set_local_description(&offer).unwrap();
-    b.set_remote_description(&offer).unwrap();
-    let answer = b.create_answer().unwrap();
-    b.set_local_description(&answer).unwrap();
-    a.set_remote_description(&answer).unwrap();
+    let (mut a, mut b, chat, mut now) = negotiated_pair(2, 3, 4);
     let message = |i: usize| -> Vec<u8> { (0..(i * 997) % 20_000).map(|k| (k * 31 + i) as u8).collect() };
     let received = |events: &[Event]| -> Vec<Vec<u8>> {
         events
