@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rtcwire::{Event, PeerConnectionState, Receive, Server, ServerConfig, ServerOutput, SessionDescription};
+use rtcwire::{Event, PeerConnectionState, Server, ServerConfig, ServerOutput, SessionDescription};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
@@ -138,8 +138,8 @@ async fn run_rtc(udp: UdpSocket, mut offers: mpsc::Receiver<Offer>) -> Result<()
         tokio::select! {
             r = udp.recv_from(&mut buf) => {
                 if let Ok((n, source)) = r {
-                    let receive = Receive { source, destination: local, contents: &buf[..n] };
-                    server.handle_receive(Instant::now(), receive);
+                    // Data-channel records are decrypted in the buffer.
+                    server.handle_receive_in_place(Instant::now(), source, local, &mut buf[..n]);
                 }
             }
             offer = offers.recv() => {

@@ -196,6 +196,28 @@ impl Server {
         Some(id)
     }
 
+    /// [`Server::handle_receive`] for a datagram in the caller's receive
+    /// buffer, lent mutably: data-channel traffic is decrypted where it lies
+    /// (see [`Rtc::handle_receive_in_place`]). Afterwards `contents` holds
+    /// unspecified bytes.
+    pub fn handle_receive_in_place(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &mut [u8],
+    ) -> Option<PeerId> {
+        self.now = self.now.max(now);
+        let Some(id) = self.demux.route(destination, source, contents) else {
+            self.unrouted += 1;
+            return None;
+        };
+        let rtc = self.peers.get_mut(&id)?;
+        let _ = rtc.handle_receive_in_place(now, source, destination, contents);
+        self.mark(id);
+        Some(id)
+    }
+
     /// Runs the timers that are due.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
