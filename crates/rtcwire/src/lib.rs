@@ -44,6 +44,8 @@ mod rtc;
 mod server;
 mod stats;
 
+/// The shared byte buffers [`Rtc::send_bytes`] takes.
+pub use bytes::Bytes;
 pub use error::RtcError;
 pub use event::{
     ChannelData, ChannelId, DtlsTransportState, Event, IceCandidate, IceConnectionState, IceGatheringState,

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use rand::{RngCore, SeedableRng};
 use rtcwire_dtls::{DtlsCertificate, DtlsConfig, DtlsEndpoint, DtlsEvent, DtlsState, Role};
 use rtcwire_ice::{Credentials, IceAgent, IceConfig, IceConnectionState, IceEvent, IceRole};
-use rtcwire_sctp::{Association, ChannelEvent, ChannelOptions, ChannelState, DataChannels, SctpConfig};
+use rtcwire_sctp::{
+    Association, ChannelEvent, ChannelOptions, ChannelState, DataChannels, Payload, SctpConfig,
+};
 use rtcwire_sdp::Setup;
 
 use crate::RtcError;
@@ -942,6 +944,17 @@ impl Rtc {
     /// ([`rtcwire_sctp::Error::SendBufferFull`]: wait for
     /// [`Event::ChannelBufferedAmountLow`]).
     pub fn send(&mut self, id: ChannelId, data: &[u8], binary: bool) -> Result<(), RtcError> {
+        self.send_payload(id, Payload::Borrowed(data), binary)
+    }
+
+    /// [`send`](Rtc::send) without the copy into the send queue: the
+    /// message's `Bytes` are queued as they are (shared, not cloned) until
+    /// the peer acknowledges them.
+    pub fn send_bytes(&mut self, id: ChannelId, data: bytes::Bytes, binary: bool) -> Result<(), RtcError> {
+        self.send_payload(id, Payload::Shared(data), binary)
+    }
+
+    fn send_payload(&mut self, id: ChannelId, data: Payload<'_>, binary: bool) -> Result<(), RtcError> {
         let channel = self.channels.get(&id).ok_or(RtcError::UnknownChannel)?;
         let Some(stream) = channel.stream else {
             return Err(RtcError::ChannelNotOpen);
@@ -957,10 +970,11 @@ impl Rtc {
         if sctp.state(stream) != Some(ChannelState::Open) {
             return Err(RtcError::ChannelNotOpen);
         }
-        sctp.send(self.now, stream, data, binary)?;
+        let len = data.len();
+        sctp.send_payload(self.now, stream, data, binary)?;
         if let Some(c) = self.channels.get_mut(&id) {
             c.messages_sent += 1;
-            c.bytes_sent += data.len() as u64;
+            c.bytes_sent += len as u64;
         }
         Ok(())
     }

@@ -11,6 +11,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use crate::cc::Controller;
 use crate::chunk::{Chunk, DataChunk, Init, Sack};
 use crate::chunk::{FORWARD_TSN, I_DATA, I_FORWARD_TSN, IDataChunk, RE_CONFIG};
@@ -19,6 +21,38 @@ use crate::packet::{COMMON_HEADER_LEN, CommonHeader, PacketWriter, parse_packet}
 use crate::param::{Param, ReconfigParam, reconfig_result};
 use crate::receive::{DataVerdict, Receiver, UserData};
 use crate::send::{MessageSpec, SendQueue};
+
+/// A message's bytes, as handed to [`Association::send_payload`] and
+/// [`crate::DataChannels::send_payload`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload<'a> {
+    /// Borrowed: copied into the send queue once the message is accepted.
+    Borrowed(&'a [u8]),
+    /// Shared: queued as they are, without a copy.
+    Shared(Bytes),
+}
+
+impl Payload<'_> {
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Borrowed(b) => b.len(),
+            Payload::Shared(b) => b.len(),
+        }
+    }
+
+    /// Whether it has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Payload::Borrowed(b) => Bytes::copy_from_slice(b),
+            Payload::Shared(b) => b,
+        }
+    }
+}
 
 /// Settings of an association.
 #[derive(Debug, Clone)]
@@ -504,6 +538,20 @@ impl Association {
         data: &[u8],
         options: SendOptions,
     ) -> Result<(), Error> {
+        self.send_payload(now, stream_id, ppid, Payload::Borrowed(data), options)
+    }
+
+    /// [`Association::send_with`] for a message in a borrowed slice
+    /// (copied into the send queue once it is accepted) or in shared
+    /// [`Bytes`] (queued as they are: no copy).
+    pub fn send_payload(
+        &mut self,
+        now: Instant,
+        stream_id: u16,
+        ppid: u32,
+        data: Payload<'_>,
+        options: SendOptions,
+    ) -> Result<(), Error> {
         let unordered = options.unordered;
         if self.state != AssociationState::Established {
             return Err(Error::NotEstablished);
@@ -535,7 +583,7 @@ impl Association {
             max_retransmits: options.max_retransmits,
             expires: options.lifetime.map(|l| now + l),
         };
-        self.queue.push(spec, data);
+        self.queue.push(spec, data.into_bytes());
         // Sent at the next poll_transmit or timeout, with whatever else is
         // queued by then.
         self.send_pending = true;

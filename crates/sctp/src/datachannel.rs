@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use crate::association::{Association, SctpEvent, SendOptions};
+use crate::association::{Association, Payload, SctpEvent, SendOptions};
 use crate::dcep::{ChannelType, DataChannelOpen, DcepMessage, ppid};
 use crate::error::Error;
 
@@ -299,6 +299,18 @@ impl DataChannels {
     /// channel is not open (or connecting), the message exceeds
     /// max-message-size, or the send buffer cannot take it.
     pub fn send(&mut self, now: Instant, id: u16, data: &[u8], binary: bool) -> Result<(), Error> {
+        self.send_payload(now, id, Payload::Borrowed(data), binary)
+    }
+
+    /// [`DataChannels::send`] for a message borrowed (copied once accepted)
+    /// or in shared [`bytes::Bytes`] (queued without a copy).
+    pub fn send_payload(
+        &mut self,
+        now: Instant,
+        id: u16,
+        data: Payload<'_>,
+        binary: bool,
+    ) -> Result<(), Error> {
         let Some(c) = self.channels.get(&id) else {
             return Err(Error::ChannelNotOpen);
         };
@@ -315,14 +327,15 @@ impl DataChannels {
                 .max_packet_life_time
                 .map(|ms| Duration::from_millis(u64::from(ms))),
         };
-        let (payload, ppid): (&[u8], u32) = match (data.is_empty(), binary) {
-            (true, false) => (&[0], ppid::STRING_EMPTY),
-            (true, true) => (&[0], ppid::BINARY_EMPTY),
+        // An empty message goes as one zero byte (RFC 8831 section 6.6).
+        let (payload, ppid) = match (data.is_empty(), binary) {
+            (true, false) => (Payload::Borrowed(&[0]), ppid::STRING_EMPTY),
+            (true, true) => (Payload::Borrowed(&[0]), ppid::BINARY_EMPTY),
             (false, false) => (data, ppid::STRING),
             (false, true) => (data, ppid::BINARY),
         };
         let threshold = c.low_threshold;
-        self.assoc.send_with(now, id, ppid, payload, options)?;
+        self.assoc.send_payload(now, id, ppid, payload, options)?;
         if self.assoc.stream_buffered_amount(id) > threshold {
             self.above_threshold.insert(id);
         }

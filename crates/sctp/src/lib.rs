@@ -74,8 +74,8 @@ mod receive;
 mod send;
 
 pub use association::{
-    Association, AssociationState, MAX_IDLE_RECYCLED_BUFFERS, MAX_RECYCLED_BUFFERS, SctpConfig, SctpEvent,
-    SctpMessage, SctpStats, SendOptions,
+    Association, AssociationState, MAX_IDLE_RECYCLED_BUFFERS, MAX_RECYCLED_BUFFERS, Payload, SctpConfig,
+    SctpEvent, SctpMessage, SctpStats, SendOptions,
 };
 pub use datachannel::{
     ChannelEvent, ChannelOptions, ChannelState, DataChannels, MAX_CHANNELS, MAX_PENDING_EVENTS,

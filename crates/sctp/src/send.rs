@@ -243,7 +243,7 @@ impl SendQueue {
     }
 
     /// Queues a message.
-    pub(crate) fn push(&mut self, spec: MessageSpec, data: &[u8]) {
+    pub(crate) fn push(&mut self, spec: MessageSpec, data: Bytes) {
         self.queued += data.len();
         *self.per_stream.entry(spec.stream_id).or_insert(0) += data.len();
         self.pending
@@ -251,7 +251,7 @@ impl SendQueue {
             .or_default()
             .push_back(Pending {
                 spec,
-                data: Bytes::copy_from_slice(data),
+                data,
                 offset: 0,
                 mid: None,
                 next_fsn: 0,
