@@ -125,34 +125,42 @@ struct Created {
 /// [`Output::Timeout`]:
 ///
 /// ```no_run
+/// # use std::net::SocketAddr;
 /// # use std::time::Instant;
-/// # use rtcwire::{Input, Output, Receive, Rtc};
-/// // The caller's socket, bound by the caller; `rtc` was given its address
-/// // with `add_local_candidate` and has exchanged offer and answer.
-/// fn run(rtc: &mut Rtc, socket: &std::net::UdpSocket) -> Result<(), Box<dyn std::error::Error>> {
-/// let mut buf = vec![0; 2048];
-/// loop {
-///     let deadline = match rtc.poll_output()? {
-///         Output::Transmit(t) => {
-///             socket.send_to(&t.contents, t.destination)?;
-///             rtc.recycle(t.contents); // optional: the buffer is reused
-///             continue;
-///         }
-///         Output::Event(event) => { println!("{event:?}"); continue; }
-///         // Only with TURN over TCP or TLS: open, write, close the
-///         // caller's TCP connection to that server (see `Input::Connected`).
-///         Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_) => continue,
-///         Output::Timeout(at) => at,
-///     };
-///     let wait = deadline.saturating_duration_since(Instant::now()).max(std::time::Duration::from_millis(1));
-///     socket.set_read_timeout(Some(wait))?;
-///     let input = match socket.recv_from(&mut buf) {
-///         Ok((n, source)) => Input::Receive(Instant::now(),
-///             Receive { source, destination: socket.local_addr()?, contents: &buf[..n] }),
-///         Err(_) => Input::Timeout(Instant::now()),
-///     };
-///     rtc.handle_input(input)?;
-/// }
+/// # use rtcwire::{Input, Output, Receive, Rtc, RtcError};
+/// // The caller's I/O, passed in: `send` writes a datagram from `local` (the
+/// // address given to `add_local_candidate`); `wait` reads one into `buf`
+/// // before `deadline` and says when it arrived and from where, or returns
+/// // `None` at the deadline. `examples/lib/driver.rs` is this loop on a
+/// // `std` UDP socket.
+/// fn run(
+///     rtc: &mut Rtc,
+///     local: SocketAddr,
+///     mut send: impl FnMut(&[u8], SocketAddr),
+///     mut wait: impl FnMut(Instant, &mut [u8]) -> Option<(usize, SocketAddr, Instant)>,
+/// ) -> Result<(), RtcError> {
+///     let mut buf = vec![0; 2048];
+///     loop {
+///         let deadline = match rtc.poll_output()? {
+///             Output::Transmit(t) => {
+///                 send(&t.contents, t.destination);
+///                 rtc.recycle(t.contents); // optional: the buffer is reused
+///                 continue;
+///             }
+///             Output::Event(event) => { println!("{event:?}"); continue; }
+///             // Only with TURN over TCP or TLS: open, write, close the
+///             // caller's TCP connection to that server (see `Input::Connected`).
+///             Output::Connect(_) | Output::StreamTransmit(_) | Output::Disconnect(_) => continue,
+///             Output::Timeout(at) => at,
+///         };
+///         let input = match wait(deadline, &mut buf) {
+///             Some((n, source, at)) => {
+///                 Input::Receive(at, Receive { source, destination: local, contents: &buf[..n] })
+///             }
+///             None => Input::Timeout(deadline),
+///         };
+///         rtc.handle_input(input)?;
+///     }
 /// }
 /// ```
 #[derive(Debug)]
