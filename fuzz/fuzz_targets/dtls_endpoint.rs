@@ -7,16 +7,17 @@
 //! its queues stay bounded.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use rtcwire_dtls::{DtlsCertificate, DtlsConfig, DtlsEndpoint, Role};
 
+#[path = "shared/cert.rs"]
+mod cert;
+
 fn certificate() -> Arc<DtlsCertificate> {
-    static CERT: OnceLock<Arc<DtlsCertificate>> = OnceLock::new();
-    CERT.get_or_init(|| Arc::new(DtlsCertificate::generate().expect("certificate")))
-        .clone()
+    cert::certificates()[0].clone()
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -14,7 +14,7 @@
 #![no_main]
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
@@ -22,15 +22,9 @@ use rtcwire::{
     ChannelId, ChannelOptions, DtlsCertificate, Event, Input, Output, Receive, Rtc, RtcConfig, Transmit,
 };
 
-fn certificates() -> &'static [Arc<DtlsCertificate>; 2] {
-    static CERTS: OnceLock<[Arc<DtlsCertificate>; 2]> = OnceLock::new();
-    CERTS.get_or_init(|| {
-        [
-            Arc::new(DtlsCertificate::generate().expect("certificate")),
-            Arc::new(DtlsCertificate::generate().expect("certificate")),
-        ]
-    })
-}
+#[path = "shared/cert.rs"]
+mod cert;
+use cert::certificates;
 
 const A: &str = "10.0.0.1:5000";
 const B: &str = "10.0.0.2:6000";

@@ -9,16 +9,17 @@
 //! (the SDP seeds are real offers and answers).
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
 use rtcwire::{DtlsCertificate, Rtc, RtcConfig, SessionDescription, SignalingState};
 
+#[path = "shared/cert.rs"]
+mod cert;
+
 fn certificate() -> Arc<DtlsCertificate> {
-    static CERT: OnceLock<Arc<DtlsCertificate>> = OnceLock::new();
-    CERT.get_or_init(|| Arc::new(DtlsCertificate::generate().expect("certificate")))
-        .clone()
+    cert::certificates()[0].clone()
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -57,15 +57,14 @@
 #![no_main]
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-#[path = "shared/mod.rs"]
-mod shared;
+#[path = "shared/stun.rs"]
+mod stun_answer;
 
 use libfuzzer_sys::fuzz_target;
 use rtcwire::{
-    ChannelId, ChannelOptions, DtlsCertificate, Event, IceServer, IceTransportPolicy, Input, Output, Receive,
+    ChannelId, ChannelOptions, Event, IceServer, IceTransportPolicy, Input, Output, Receive,
     Rtc, RtcConfig,
 };
 use rtcwire_stun::{
@@ -81,15 +80,9 @@ const MAX_OUTPUTS: usize = 100_000;
 /// Most datagrams the harness keeps for the genuine peer.
 const MAX_TO_PEER: usize = 64;
 
-fn certificates() -> &'static [Arc<DtlsCertificate>; 2] {
-    static CERTS: OnceLock<[Arc<DtlsCertificate>; 2]> = OnceLock::new();
-    CERTS.get_or_init(|| {
-        [
-            Arc::new(DtlsCertificate::generate().expect("certificate")),
-            Arc::new(DtlsCertificate::generate().expect("certificate")),
-        ]
-    })
-}
+#[path = "shared/cert.rs"]
+mod cert;
+use cert::certificates;
 
 fn server() -> SocketAddr {
     ([192, 0, 2, 1], 3478).into()
@@ -301,7 +294,7 @@ impl Harness {
                 self.channels.push((n, p));
             }
         }
-        let n = shared::stun::finish(b, &[], signed.then_some(&self.key))?;
+        let n = stun_answer::finish(b, &[], signed.then_some(&self.key))?;
         buf.truncate(n);
         Some(buf)
     }
@@ -330,7 +323,7 @@ impl Harness {
                 let _ = b.add(&Attribute::Nonce(if e & 0x40 != 0 { "nonce2" } else { "nonce" }));
             }
         }
-        let n = shared::stun::finish(b, attrs, sign.then_some(&self.key))?;
+        let n = stun_answer::finish(b, attrs, sign.then_some(&self.key))?;
         buf.truncate(n);
         Some(buf)
     }

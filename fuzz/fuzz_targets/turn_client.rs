@@ -26,8 +26,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[path = "shared/mod.rs"]
-mod shared;
+#[path = "shared/stun.rs"]
+mod stun_answer;
 
 use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
@@ -98,7 +98,7 @@ impl Harness {
             req.transaction_id(),
         )
         .ok()?;
-        let n = shared::stun::finish(b, attrs, sign.then_some(&self.key))?;
+        let n = stun_answer::finish(b, attrs, sign.then_some(&self.key))?;
         buf.truncate(n);
         Some(buf)
     }
