@@ -776,11 +776,12 @@ mod tls {
         events
     }
 
-    #[test]
-    fn allocates_through_rustls() {
+    /// A TLS client checking the certificate of `turn.example` for `name`,
+    /// and the server end with that certificate.
+    fn tls_pair(name: &'static str) -> (TurnClient, rustls::ServerConnection) {
         let (server_config, client_config) = configs();
-        let name = ServerName::try_from("turn.example").unwrap();
-        let mut c = TurnClient::new_tls(
+        let name = ServerName::try_from(name).unwrap();
+        let c = TurnClient::new_tls(
             start(),
             &mut StdRng::seed_from_u64(1),
             config(),
@@ -788,7 +789,12 @@ mod tls {
             name,
         )
         .unwrap();
-        let mut tls = rustls::ServerConnection::new(server_config).unwrap();
+        (c, rustls::ServerConnection::new(server_config).unwrap())
+    }
+
+    #[test]
+    fn allocates_through_rustls() {
+        let (mut c, mut tls) = tls_pair("turn.example");
         let mut s = FakeServer::new();
         let events = run(&mut c, &mut tls, &mut s);
         assert!(
@@ -803,17 +809,7 @@ mod tls {
 
     #[test]
     fn a_certificate_for_another_name_fails_saying_so() {
-        let (server_config, client_config) = configs();
-        let name = ServerName::try_from("other.example").unwrap();
-        let mut c = TurnClient::new_tls(
-            start(),
-            &mut StdRng::seed_from_u64(1),
-            config(),
-            client_config,
-            name,
-        )
-        .unwrap();
-        let mut tls = rustls::ServerConnection::new(server_config).unwrap();
+        let (mut c, mut tls) = tls_pair("other.example");
         let events = run(&mut c, &mut tls, &mut FakeServer::new());
         assert_eq!(
             events,
